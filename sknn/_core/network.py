@@ -1,0 +1,344 @@
+"""A fully connected network whose parameters live in one flat vector.
+
+Layout of the flat parameter vector (and of the gradient vector, which
+mirrors it)::
+
+    [ W_0.ravel(), W_1.ravel(), ..., W_{L-1}.ravel(), b_0, b_1, ..., b_{L-1} ]
+
+``W_i`` has shape ``(units[i], units[i + 1])`` and is stored row-major, so a
+reshaped slice of the vector is a contiguous view that matrix products can
+write into directly.  All weights come first, so the L2 penalty and weight
+decay act on one leading slice ``params[:n_coefs]``.
+
+The training forward/backward pass works in preallocated per-batch buffers
+(a :class:`Workspace`); prediction (:meth:`Network.predict`) allocates its own
+arrays so that it can run from many threads at once.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+
+from .activations import ACTIVATIONS, OUTPUT_ACTIVATIONS
+from .losses import LOSSES
+
+__all__ = ["Network", "Workspace"]
+
+
+def _matmul_into(A, W, out):
+    """``out[...] = A @ W`` for dense or sparse ``A``."""
+    if sp.issparse(A):
+        out[...] = A @ W
+    else:
+        np.matmul(A, W, out=out)
+    return out
+
+
+class Network:
+    """Dense feed-forward network description and its passes.
+
+    Parameters
+    ----------
+    layer_units : sequence of int
+        ``[n_features, *hidden_layer_sizes, n_outputs]``.
+    activation : str
+        Hidden activation, a key of ``ACTIVATIONS``.
+    loss : str
+        A key of ``LOSSES``; fixes the output activation.
+    dtype : numpy dtype
+        Floating dtype of parameters and buffers.
+    dropout : sequence of float or None
+        One dropout rate per hidden layer (``len(layer_units) - 2``); None or
+        all zeros disables dropout.
+
+    Attributes
+    ----------
+    n_coefs : int
+        Number of weights (the leading slice of the parameter vector).
+    n_params : int
+        Length of the flat parameter vector.
+    """
+
+    def __init__(self, layer_units, activation, loss, dtype=np.float64, dropout=None):
+        self.layer_units = [int(u) for u in layer_units]
+        self.n_layers = len(self.layer_units)
+        self.activation = ACTIVATIONS[activation]
+        self.loss = LOSSES[loss]
+        self.out_activation = OUTPUT_ACTIVATIONS[self.loss.out_activation]
+        self.dtype = np.dtype(dtype)
+        n_hidden = self.n_layers - 2
+        if dropout is None:
+            dropout = [0.0] * n_hidden
+        self.dropout = [float(r) for r in dropout]
+        if len(self.dropout) != n_hidden:
+            raise ValueError(
+                f"dropout needs one rate per hidden layer ({n_hidden}), "
+                f"got {len(self.dropout)}."
+            )
+        shapes = list(zip(self.layer_units[:-1], self.layer_units[1:]))
+        self.coef_shapes = shapes
+        self._coef_slices = []
+        start = 0
+        for fan_in, fan_out in shapes:
+            self._coef_slices.append(slice(start, start + fan_in * fan_out))
+            start += fan_in * fan_out
+        self.n_coefs = start
+        self._intercept_slices = []
+        for _, fan_out in shapes:
+            self._intercept_slices.append(slice(start, start + fan_out))
+            start += fan_out
+        self.n_params = start
+
+    # ------------------------------------------------------------ parameters
+    def unpack(self, flat):
+        """Per-layer weight and bias views into a flat vector.
+
+        Parameters
+        ----------
+        flat : ndarray of shape (n_params,)
+
+        Returns
+        -------
+        coefs : list of ndarray
+            ``coefs[i]`` of shape ``(units[i], units[i + 1])``, views of
+            ``flat``.
+        intercepts : list of ndarray
+            ``intercepts[i]`` of shape ``(units[i + 1],)``, views of ``flat``.
+        """
+        coefs = [
+            flat[s].reshape(shape)
+            for s, shape in zip(self._coef_slices, self.coef_shapes)
+        ]
+        intercepts = [flat[s] for s in self._intercept_slices]
+        return coefs, intercepts
+
+    def pack(self, coefs, intercepts):
+        """Flat vector (a new array) from per-layer weights and biases."""
+        flat = np.empty(self.n_params, dtype=self.dtype)
+        W, b = self.unpack(flat)
+        for dst, src in zip(W + b, list(coefs) + list(intercepts)):
+            dst[...] = src
+        return flat
+
+    def init_params(self, rng):
+        """Glorot-uniform initial parameters.
+
+        Each weight and bias of layer ``i`` is drawn from
+        ``U(-r, r)`` with ``r = sqrt(f / (fan_in + fan_out))``, ``f = 2`` for
+        the logistic activation and ``f = 6`` otherwise (Glorot & Bengio,
+        2010), as scikit-learn's MLP does.
+
+        Parameters
+        ----------
+        rng : numpy.random.Generator
+
+        Returns
+        -------
+        ndarray of shape (n_params,)
+        """
+        factor = 2.0 if self.activation.name == "logistic" else 6.0
+        flat = np.empty(self.n_params, dtype=self.dtype)
+        W, b = self.unpack(flat)
+        for i, (fan_in, fan_out) in enumerate(self.coef_shapes):
+            bound = np.sqrt(factor / (fan_in + fan_out))
+            W[i][...] = rng.uniform(-bound, bound, (fan_in, fan_out))
+            b[i][...] = rng.uniform(-bound, bound, fan_out)
+        return flat
+
+    def l2_penalty(self, params):
+        """``0.5 * sum of squared weights`` (biases excluded)."""
+        w = params[: self.n_coefs]
+        return 0.5 * float(w @ w)
+
+    # ------------------------------------------------------------ prediction
+    def predict(self, params, X):
+        """Output activations for ``X`` without dropout, in fresh arrays.
+
+        Parameters
+        ----------
+        params : ndarray of shape (n_params,)
+        X : {ndarray, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_outputs)
+        """
+        W, b = self.unpack(params)
+        A = X
+        last = self.n_layers - 2
+        for i in range(self.n_layers - 1):
+            Z = A @ W[i]
+            if sp.issparse(Z):  # pragma: no cover - scipy returns dense here
+                Z = Z.toarray()
+            Z = np.asarray(Z)
+            Z += b[i]
+            act = self.out_activation if i == last else self.activation
+            A = act.forward(Z)
+        return A
+
+    # ------------------------------------------------------------ training
+    def workspace(self, capacity):
+        """Buffers for batches of up to ``capacity`` rows."""
+        return Workspace(self, capacity)
+
+    def draw_masks(self, rng, n_rows):
+        """Inverted-dropout masks for a batch, drawn from ``rng``.
+
+        Entry ``(j, k)`` of the mask of hidden layer ``i`` is
+        ``1 / (1 - r_i)`` with probability ``1 - r_i`` and 0 otherwise, so the
+        expected masked activation equals the unmasked one.
+
+        Returns
+        -------
+        list of (ndarray or None)
+            One ``(n_rows, units)`` mask per hidden layer; None where the rate
+            is zero.
+        """
+        masks = []
+        for rate, units in zip(self.dropout, self.layer_units[1:-1]):
+            if rate == 0.0:
+                masks.append(None)
+                continue
+            U = rng.random((n_rows, units), dtype=self.dtype)
+            keep = U >= rate
+            M = U  # reuse the draw's memory for the scaled mask
+            M[...] = keep
+            M *= 1.0 / (1.0 - rate)
+            masks.append(M)
+        return masks
+
+    def loss_grad(
+        self,
+        params,
+        X,
+        Y,
+        grad,
+        *,
+        sample_weight=None,
+        alpha=0.0,
+        masks=None,
+        workspace=None,
+        compute_loss=True,
+    ):
+        """Objective and its gradient on one batch, by backpropagation.
+
+        The objective is ::
+
+            L = sum_i s_i l(y_i, p_i) / S  +  alpha / (2 S) * ||W||^2
+
+        with ``S = sum_i s_i`` (``n_samples`` without weights), the L2 penalty
+        scaled as in scikit-learn.
+
+        Parameters
+        ----------
+        params : ndarray of shape (n_params,)
+        X : {ndarray, sparse matrix} of shape (n_samples, n_features)
+        Y : ndarray of shape (n_samples, n_outputs)
+            Targets in the parameters' dtype.
+        grad : ndarray of shape (n_params,)
+            Overwritten with ``dL/dparams``.
+        sample_weight : ndarray of shape (n_samples,) or None
+        alpha : float
+            L2 penalty strength.
+        masks : list of (ndarray or None) or None
+            Dropout masks from :meth:`draw_masks` (None: no dropout).
+        workspace : Workspace or None
+            Preallocated buffers; a new one is made if None or too small.
+        compute_loss : bool
+            If False, skip the loss value and return None.
+
+        Returns
+        -------
+        float or None
+            The objective ``L``.
+        """
+        n = X.shape[0]
+        if workspace is None or workspace.capacity < n:
+            workspace = self.workspace(n)
+        ws = workspace
+        W, b = self.unpack(params)
+        gW, gb = self.unpack(grad)
+        L = self.n_layers - 1  # number of weight layers
+        act = self.activation
+        keep_Z = act.needs_input
+
+        # forward
+        inputs = [X]  # input to layer i (after dropout)
+        outs = []  # activation of layer i + 1 (before dropout)
+        Zs = []
+        for i in range(L):
+            Zb = ws.Z[i][:n]
+            _matmul_into(inputs[i], W[i], Zb)
+            Zb += b[i]
+            if i == L - 1:
+                P = self.out_activation.forward(Zb)
+                outs.append(P)
+                break
+            Zs.append(Zb if keep_Z else None)
+            A = act.forward(Zb)  # in place, except for activations keeping Z
+            outs.append(A)
+            M = None if masks is None else masks[i]
+            if M is None:
+                inputs.append(A)
+            else:
+                Ad = ws.dropped[i][:n]
+                np.multiply(A, M, out=Ad)
+                inputs.append(Ad)
+
+        loss = None
+        if compute_loss:
+            loss = self.loss.value(Y, P, sample_weight)
+        S = float(n if sample_weight is None else sample_weight.sum())
+
+        # backward: delta of the output layer is P - Y (canonical links)
+        D = ws.D[L - 1][:n]
+        np.subtract(P, Y, out=D)
+        if sample_weight is not None:
+            D *= sample_weight[:, None]
+        for i in range(L - 1, -1, -1):
+            Ain = inputs[i]
+            if sp.issparse(Ain):
+                gW[i][...] = Ain.T @ D
+            else:
+                np.matmul(Ain.T, D, out=gW[i])
+            np.sum(D, axis=0, out=gb[i])
+            if i == 0:
+                break
+            Dprev = ws.D[i - 1][:n]
+            np.matmul(D, W[i].T, out=Dprev)
+            M = None if masks is None else masks[i - 1]
+            if M is not None:
+                Dprev *= M
+            act.backward(outs[i - 1], Dprev, Zs[i - 1])
+            D = Dprev
+
+        if alpha:
+            grad[: self.n_coefs] += alpha * params[: self.n_coefs]
+            if compute_loss:
+                loss += alpha * self.l2_penalty(params) / S
+        grad *= 1.0 / S
+        return loss
+
+
+class Workspace:
+    """Preallocated per-batch buffers of a :class:`Network`.
+
+    Parameters
+    ----------
+    net : Network
+    capacity : int
+        Largest batch the buffers hold; smaller batches use leading-row
+        views, which stay C-contiguous.
+    """
+
+    def __init__(self, net, capacity):
+        self.capacity = int(capacity)
+        units = net.layer_units[1:]
+        dt = net.dtype
+        self.Z = [np.empty((capacity, u), dtype=dt) for u in units]
+        self.D = [np.empty((capacity, u), dtype=dt) for u in units]
+        self.dropped = [
+            np.empty((capacity, u), dtype=dt) if rate > 0 else None
+            for rate, u in zip(net.dropout, units[:-1])
+        ]

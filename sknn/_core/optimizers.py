@@ -1,0 +1,242 @@
+"""First-order optimizers with explicit state, and learning-rate schedules.
+
+An optimizer is a small immutable object holding its hyper-parameters with
+two methods::
+
+    state = opt.init(params)            # dict of arrays and counters
+    opt.step(params, grad, state, lr)   # updates params and state in place
+
+The learning rate is passed to every step by the caller, so schedules live
+outside the optimizers (:class:`Schedule`) and an optimizer never decides when
+training stops.  Each update is a handful of vectorised in-place operations on
+the flat parameter vector, using a scratch buffer kept in the state.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["SGD", "Adam", "AdamW", "RMSprop", "Schedule", "make_optimizer"]
+
+
+@dataclass(frozen=True)
+class SGD:
+    """Stochastic gradient descent with (Nesterov) momentum.
+
+    With velocity ``v``, momentum ``mu`` and learning rate ``lr``::
+
+        v <- mu * v - lr * g
+        params <- params + v                    (classical momentum)
+        params <- params + mu * v - lr * g      (Nesterov momentum)
+
+    the formulation scikit-learn's MLP uses.
+    """
+
+    momentum: float = 0.9
+    nesterov: bool = True
+
+    def init(self, params):
+        """State: zero velocity and a scratch buffer."""
+        return {"velocity": np.zeros_like(params), "buf": np.empty_like(params)}
+
+    def step(self, params, grad, state, lr):
+        """One in-place update of ``params`` and ``state``."""
+        v, buf = state["velocity"], state["buf"]
+        np.multiply(grad, lr, out=buf)
+        v *= self.momentum
+        v -= buf
+        if self.nesterov:
+            params -= buf
+            np.multiply(v, self.momentum, out=buf)
+            params += buf
+        else:
+            params += v
+
+
+@dataclass(frozen=True)
+class Adam:
+    """Adam (Kingma & Ba, 2015).
+
+    With step count ``t`` (starting at 1)::
+
+        m <- b1 * m + (1 - b1) * g
+        v <- b2 * v + (1 - b2) * g**2
+        params <- params - lr_t * m / (sqrt(v) + eps),
+        lr_t = lr * sqrt(1 - b2**t) / (1 - b1**t)
+
+    (bias correction folded into the step size, as scikit-learn does).
+    """
+
+    beta_1: float = 0.9
+    beta_2: float = 0.999
+    epsilon: float = 1e-8
+
+    def init(self, params):
+        """State: zero first and second moments, step count 0."""
+        return {
+            "m": np.zeros_like(params),
+            "v": np.zeros_like(params),
+            "t": 0,
+            "buf": np.empty_like(params),
+        }
+
+    def _moments(self, grad, state):
+        m, v, buf = state["m"], state["v"], state["buf"]
+        state["t"] += 1
+        # m += (1 - b1) * (g - m)  ==  b1 * m + (1 - b1) * g
+        np.subtract(grad, m, out=buf)
+        buf *= 1.0 - self.beta_1
+        m += buf
+        # v += (1 - b2) * (g * g - v)
+        np.multiply(grad, grad, out=buf)
+        buf -= v
+        buf *= 1.0 - self.beta_2
+        v += buf
+        t = state["t"]
+        return math.sqrt(1.0 - self.beta_2**t) / (1.0 - self.beta_1**t)
+
+    def _apply(self, params, state, step_size):
+        m, v, buf = state["m"], state["v"], state["buf"]
+        np.sqrt(v, out=buf)
+        buf += self.epsilon
+        np.divide(m, buf, out=buf)
+        buf *= step_size
+        params -= buf
+
+    def step(self, params, grad, state, lr):
+        """One in-place update of ``params`` and ``state``."""
+        correction = self._moments(grad, state)
+        self._apply(params, state, lr * correction)
+
+
+@dataclass(frozen=True)
+class AdamW(Adam):
+    """Adam with decoupled weight decay (Loshchilov & Hutter, 2019).
+
+    Before the Adam update the weights (the first ``n_decay`` entries of the
+    parameter vector: biases are not decayed) shrink by ``lr * weight_decay``::
+
+        W <- W * (1 - lr * weight_decay)
+    """
+
+    weight_decay: float = 0.01
+    n_decay: int | None = None
+
+    def step(self, params, grad, state, lr):
+        """Decay the weights, then take an Adam step."""
+        if self.weight_decay:
+            params[: self.n_decay] *= 1.0 - lr * self.weight_decay
+        super().step(params, grad, state, lr)
+
+
+@dataclass(frozen=True)
+class RMSprop:
+    """RMSprop (Tieleman & Hinton, 2012)::
+
+    s <- rho * s + (1 - rho) * g**2
+    params <- params - lr * g / (sqrt(s) + eps)
+    """
+
+    rho: float = 0.9
+    epsilon: float = 1e-8
+
+    def init(self, params):
+        """State: zero running mean of squared gradients."""
+        return {"s": np.zeros_like(params), "buf": np.empty_like(params)}
+
+    def step(self, params, grad, state, lr):
+        """One in-place update of ``params`` and ``state``."""
+        s, buf = state["s"], state["buf"]
+        np.multiply(grad, grad, out=buf)
+        buf -= s
+        buf *= 1.0 - self.rho
+        s += buf
+        np.sqrt(s, out=buf)
+        buf += self.epsilon
+        np.divide(grad, buf, out=buf)
+        buf *= lr
+        params -= buf
+
+
+def make_optimizer(
+    solver,
+    *,
+    momentum=0.9,
+    nesterovs_momentum=True,
+    beta_1=0.9,
+    beta_2=0.999,
+    epsilon=1e-8,
+    weight_decay=0.01,
+    rho=0.9,
+    n_decay=None,
+):
+    """Build the optimizer named ``solver`` from estimator parameters."""
+    if solver == "sgd":
+        return SGD(momentum, nesterovs_momentum)
+    if solver == "adam":
+        return Adam(beta_1, beta_2, epsilon)
+    if solver == "adamw":
+        return AdamW(beta_1, beta_2, epsilon, weight_decay, n_decay)
+    if solver == "rmsprop":
+        return RMSprop(rho, epsilon)
+    raise ValueError(f"Unknown stochastic solver {solver!r}.")
+
+
+@dataclass
+class Schedule:
+    """Learning rate as a function of training progress.
+
+    Parameters
+    ----------
+    kind : {'constant', 'invscaling', 'adaptive', 'cosine'}
+        - 'constant': always ``lr_init``.
+        - 'invscaling': after each epoch, ``lr_init / (t + 1) ** power_t``
+          with ``t`` the number of samples seen so far.
+        - 'adaptive': ``lr_init`` until training stalls; each stall divides
+          the rate by 5 (see :meth:`on_plateau`).
+        - 'cosine': after epoch ``e`` of ``max_iter``,
+          ``0.5 * lr_init * (1 + cos(pi * e / max_iter))``.
+    lr_init : float
+    power_t : float
+    max_iter : int
+
+    Attributes
+    ----------
+    lr : float
+        The current learning rate.
+    """
+
+    kind: str
+    lr_init: float
+    power_t: float = 0.5
+    max_iter: int = 200
+    lr: float | None = None
+
+    MIN_ADAPTIVE_LR = 1e-6
+
+    def __post_init__(self):
+        if self.lr is None:
+            self.lr = float(self.lr_init)
+
+    def epoch_end(self, epoch, t):
+        """Update the rate after ``epoch`` epochs and ``t`` samples."""
+        if self.kind == "invscaling":
+            self.lr = float(self.lr_init) / (t + 1) ** self.power_t
+        elif self.kind == "cosine":
+            frac = min(epoch / self.max_iter, 1.0)
+            self.lr = 0.5 * float(self.lr_init) * (1.0 + math.cos(math.pi * frac))
+        return self.lr
+
+    def on_plateau(self):
+        """React to a stall; return True if training should go on.
+
+        Only the 'adaptive' schedule continues: it divides the rate by 5, until
+        the rate is already at or below 1e-6.
+        """
+        if self.kind != "adaptive" or self.lr <= self.MIN_ADAPTIVE_LR:
+            return False
+        self.lr /= 5.0
+        return True

@@ -1,0 +1,436 @@
+"""The training loops: minibatch epochs with early stopping, and L-BFGS.
+
+Call order of a stochastic fit (what :func:`fit_stochastic` does)::
+
+    for each epoch (at most max_iter, exactly one for partial_fit):
+        permute the sample order (if shuffle)
+        for each minibatch:
+            gather the batch into preallocated buffers
+            draw dropout masks, backpropagate (loss and flat gradient)
+            clip the gradient norm (if max_grad_norm), optimizer step
+        record the epoch loss; validate (if a validation function is given)
+        update the no-improvement count, the best score and best weights
+        advance the learning-rate schedule; call the callbacks
+        stop if: a callback asked to; no improvement for n_iter_no_change
+        epochs and the schedule cannot lower the rate; the loss diverged
+
+All that persists across calls (``warm_start``, ``partial_fit``) lives in a
+:class:`TrainState`.  The loop knows nothing about scikit-learn: the caller
+passes a validation function returning a score to maximise and decides what a
+stop means for its users (warnings, attributes).
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+import scipy.optimize
+import scipy.sparse as sp
+
+__all__ = ["LoopConfig", "TrainState", "fit_lbfgs", "fit_stochastic"]
+
+
+@dataclass
+class LoopConfig:
+    """Settings of :func:`fit_stochastic` that do not change during a fit.
+
+    Attributes
+    ----------
+    batch_size : int
+        Rows per minibatch (already clipped to ``[1, n_samples]``).
+    max_iter : int
+        Maximum number of epochs in this call.
+    shuffle : bool
+        Permute the samples before each epoch.
+    tol : float
+        Minimum improvement of the loss (or validation score) that resets the
+        no-improvement count.
+    n_iter_no_change : int or float
+        Stop (or lower an adaptive rate) after more than this many epochs
+        without improvement.
+    alpha : float
+        L2 penalty strength.
+    max_grad_norm : float or None
+        Rescale the gradient when its Euclidean norm exceeds this.
+    incremental : bool
+        Run exactly one epoch (``partial_fit``).
+    verbose : int
+        0 silent, 1 one line per epoch, 2 a progress line updated in place.
+    """
+
+    batch_size: int
+    max_iter: int
+    shuffle: bool = True
+    tol: float = 1e-4
+    n_iter_no_change: float = 10
+    alpha: float = 0.0
+    max_grad_norm: float | None = None
+    incremental: bool = False
+    verbose: int = 0
+
+
+@dataclass
+class TrainState:
+    """Everything a stochastic fit carries from one call to the next.
+
+    Attributes
+    ----------
+    opt_state : dict
+        The optimizer's state.
+    schedule : Schedule
+        The learning-rate schedule (holds the current rate).
+    n_iter : int
+        Epochs run (reset by a new ``fit``, accumulated by ``partial_fit``).
+    t : int
+        Training samples processed since the state was made.
+    loss_curve : list of float
+        Training loss of every epoch.
+    validation_scores : list of float or None
+        Validation score of every epoch when validating.
+    best_loss : float or None
+        Lowest training loss (None when validating, as scikit-learn does).
+    best_validation_score : float or None
+        Highest validation score when validating.
+    no_improvement_count : int
+    best_params : ndarray or None
+        Parameters of the best validation epoch.
+    history : list of dict
+        One record per epoch: ``epoch``, ``train_loss``, ``val_score``,
+        ``val_loss``, ``learning_rate``, ``seconds``.
+    """
+
+    opt_state: dict
+    schedule: object
+    validating: bool = False
+    n_iter: int = 0
+    t: int = 0
+    loss_curve: list = field(default_factory=list)
+    validation_scores: list | None = None
+    best_loss: float | None = None
+    best_validation_score: float | None = None
+    no_improvement_count: int = 0
+    best_params: np.ndarray | None = None
+    history: list = field(default_factory=list)
+
+    def __post_init__(self):
+        if self.validating:
+            if self.validation_scores is None:
+                self.validation_scores = []
+            if self.best_validation_score is None:
+                self.best_validation_score = -np.inf
+        elif self.best_loss is None:
+            self.best_loss = np.inf
+
+
+@dataclass
+class FitResult:
+    """How a call to :func:`fit_stochastic` ended.
+
+    Attributes
+    ----------
+    reason : {'max_iter', 'converged', 'callback', 'diverged', 'interrupted', 'epoch'}
+        'epoch' is the normal end of an incremental (one-epoch) call.
+    message : str
+        A sentence for the user (empty for 'max_iter' and 'epoch').
+    """
+
+    reason: str
+    message: str = ""
+
+
+class _Progress:
+    """Plain-text progress line for ``verbose=2`` (no dependency needed)."""
+
+    WIDTH = 30
+
+    def __init__(self, total, stream=None):
+        self.total = max(int(total), 1)
+        self.stream = stream or sys.stdout
+
+    def update(self, done, loss):
+        filled = int(self.WIDTH * min(done, self.total) / self.total)
+        bar = "#" * filled + "." * (self.WIDTH - filled)
+        self.stream.write(f"\r[{bar}] epoch {done}/{self.total} loss={loss:.6f}")
+        self.stream.flush()
+
+    def close(self):
+        self.stream.write("\n")
+        self.stream.flush()
+
+
+def _clip_norm(grad, max_norm):
+    """Rescale ``grad`` in place so its Euclidean norm is at most ``max_norm``."""
+    norm = math.sqrt(float(grad @ grad))
+    if norm > max_norm:
+        grad *= max_norm / norm
+    return norm
+
+
+class _Batches:
+    """Minibatches of (X, Y, sample_weight) gathered into reused buffers."""
+
+    def __init__(self, X, Y, sample_weight, batch_size):
+        self.X, self.Y, self.sw = X, Y, sample_weight
+        self.n = X.shape[0]
+        self.batch_size = batch_size
+        self.sparse = sp.issparse(X)
+        if not self.sparse:
+            self.Xbuf = np.empty((batch_size, X.shape[1]), dtype=X.dtype)
+        self.Ybuf = np.empty((batch_size, Y.shape[1]), dtype=Y.dtype)
+        if sample_weight is not None:
+            self.swbuf = np.empty(batch_size, dtype=sample_weight.dtype)
+
+    def __call__(self, order):
+        """Yield batches in ``order`` (an index permutation or None)."""
+        for start in range(0, self.n, self.batch_size):
+            stop = min(start + self.batch_size, self.n)
+            if order is None:
+                sw = None if self.sw is None else self.sw[start:stop]
+                yield self.X[start:stop], self.Y[start:stop], sw
+                continue
+            idx = order[start:stop]
+            m = stop - start
+            if self.sparse:
+                Xb = self.X[idx]
+            else:
+                Xb = np.take(self.X, idx, axis=0, out=self.Xbuf[:m])
+            Yb = np.take(self.Y, idx, axis=0, out=self.Ybuf[:m])
+            sw = None
+            if self.sw is not None:
+                sw = np.take(self.sw, idx, out=self.swbuf[:m])
+            yield Xb, Yb, sw
+
+
+def _improved(state, loss, score, tol):
+    """Update the no-improvement count and the bests; True if a new best."""
+    if state.validating:
+        if score < state.best_validation_score + tol:
+            state.no_improvement_count += 1
+        else:
+            state.no_improvement_count = 0
+        if score > state.best_validation_score:
+            state.best_validation_score = score
+            return True
+        return False
+    if loss > state.best_loss - tol:
+        state.no_improvement_count += 1
+    else:
+        state.no_improvement_count = 0
+    if loss < state.best_loss:
+        state.best_loss = loss
+    return False
+
+
+def fit_stochastic(
+    net,
+    params,
+    optimizer,
+    X,
+    Y,
+    state,
+    config,
+    rng,
+    *,
+    sample_weight=None,
+    validate: Callable | None = None,
+    callbacks=(),
+):
+    """Train ``params`` in place by minibatch gradient descent.
+
+    Parameters
+    ----------
+    net : Network
+    params : ndarray of shape (n_params,)
+        Updated in place.
+    optimizer : object with ``step(params, grad, state, lr)``
+    X : {ndarray, sparse matrix} of shape (n_samples, n_features)
+    Y : ndarray of shape (n_samples, n_outputs)
+        Targets in the parameters' dtype.
+    state : TrainState
+        Updated in place.
+    config : LoopConfig
+    rng : numpy.random.Generator
+        Source of the permutations and dropout masks.
+    sample_weight : ndarray of shape (n_samples,) or None
+    validate : callable or None
+        ``validate(params) -> (score, loss)``; the score is maximised.  Given
+        exactly when ``state.validating``.
+    callbacks : sequence of callable
+        Each called with the epoch record; a True return stops training.
+
+    Returns
+    -------
+    FitResult
+    """
+    n = X.shape[0]
+    batches = _Batches(X, Y, sample_weight, config.batch_size)
+    ws = net.workspace(config.batch_size)
+    grad = np.empty_like(params)
+    last_good = params.copy()
+    use_dropout = any(r > 0 for r in net.dropout)
+    epochs = 1 if config.incremental else config.max_iter
+    progress = _Progress(epochs) if config.verbose >= 2 else None
+    result = FitResult("epoch" if config.incremental else "max_iter")
+    schedule = state.schedule
+    try:
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            for done in range(1, epochs + 1):
+                tic = time.perf_counter()
+                last_good[...] = params
+                order = rng.permutation(n) if config.shuffle else None
+                total = 0.0
+                for Xb, Yb, swb in batches(order):
+                    masks = net.draw_masks(rng, Xb.shape[0]) if use_dropout else None
+                    loss = net.loss_grad(
+                        params,
+                        Xb,
+                        Yb,
+                        grad,
+                        sample_weight=swb,
+                        alpha=config.alpha,
+                        masks=masks,
+                        workspace=ws,
+                    )
+                    total += loss * Xb.shape[0]
+                    if config.max_grad_norm is not None:
+                        _clip_norm(grad, config.max_grad_norm)
+                    optimizer.step(params, grad, state.opt_state, schedule.lr)
+                epoch_loss = total / n
+                if not (math.isfinite(epoch_loss) and np.isfinite(params).all()):
+                    params[...] = last_good
+                    result = FitResult(
+                        "diverged",
+                        f"Training diverged in epoch {state.n_iter + 1} (the loss "
+                        "or the weights became non-finite); stopped and kept the "
+                        "weights from before that epoch. Lower learning_rate_init, "
+                        "scale the inputs, or set max_grad_norm.",
+                    )
+                    break
+                state.n_iter += 1
+                state.t += n
+                state.loss_curve.append(epoch_loss)
+                lr_used = schedule.lr
+                score = val_loss = None
+                if validate is not None:
+                    score, val_loss = validate(params)
+                    state.validation_scores.append(score)
+                if _improved(state, epoch_loss, score, config.tol):
+                    if state.best_params is None:
+                        state.best_params = params.copy()
+                    else:
+                        state.best_params[...] = params
+                schedule.epoch_end(state.n_iter, state.t)
+                record = {
+                    "epoch": state.n_iter,
+                    "train_loss": epoch_loss,
+                    "val_score": score,
+                    "val_loss": val_loss,
+                    "learning_rate": lr_used,
+                    "seconds": time.perf_counter() - tic,
+                }
+                state.history.append(record)
+                if config.verbose == 1:
+                    print(f"Iteration {state.n_iter}, loss = {epoch_loss:.8f}")
+                    if score is not None:
+                        print(f"Validation score: {score:f}")
+                elif progress is not None:
+                    progress.update(done, epoch_loss)
+                stop = False
+                for callback in callbacks:
+                    stop = bool(callback(record)) or stop
+                if stop:
+                    result = FitResult("callback", "A callback stopped training.")
+                    break
+                if state.no_improvement_count > config.n_iter_no_change:
+                    what = (
+                        "Validation score" if state.validating else "Training loss"
+                    )
+                    msg = (
+                        f"{what} did not improve more than tol={config.tol:f} for "
+                        f"{config.n_iter_no_change} consecutive epochs."
+                    )
+                    if schedule.on_plateau():
+                        state.no_improvement_count = 0
+                        if config.verbose == 1:
+                            print(f"{msg} Setting learning rate to {schedule.lr:f}")
+                    else:
+                        if config.verbose == 1:
+                            print(f"{msg} Stopping.")
+                        result = FitResult("converged", msg)
+                        break
+    except KeyboardInterrupt:
+        if not np.isfinite(params).all():
+            params[...] = last_good
+        result = FitResult("interrupted", "Training interrupted by user.")
+    finally:
+        if progress is not None:
+            progress.close()
+    return result
+
+
+def fit_lbfgs(
+    net,
+    params,
+    X,
+    Y,
+    *,
+    sample_weight=None,
+    alpha=0.0,
+    max_iter=200,
+    max_fun=15000,
+    tol=1e-4,
+    verbose=0,
+):
+    """Minimise the full-batch objective with SciPy's L-BFGS-B.
+
+    Parameters
+    ----------
+    net : Network
+    params : ndarray of shape (n_params,)
+        Starting point; overwritten with the solution.
+    X, Y, sample_weight, alpha
+        As for :meth:`Network.loss_grad`.
+    max_iter, max_fun, tol : int, int, float
+        L-BFGS-B's ``maxiter``, ``maxfun`` and ``gtol``.
+    verbose : int
+        Print the loss after every iteration when positive.
+
+    Returns
+    -------
+    result : scipy.optimize.OptimizeResult
+        ``fun`` is the final objective, ``nit`` the iterations and
+        ``status`` 0 on convergence.
+    """
+    ws = net.workspace(X.shape[0])
+    grad = np.empty_like(params)
+    work = np.empty_like(params)
+
+    def fun(x):
+        work[...] = x
+        loss = net.loss_grad(
+            work, X, Y, grad, sample_weight=sample_weight, alpha=alpha, workspace=ws
+        )
+        return loss, grad.astype(np.float64)
+
+    def report(intermediate_result):
+        if verbose:
+            print(f"Iteration {report.k}, loss = {intermediate_result.fun:.8f}")
+        report.k += 1
+
+    report.k = 1
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        res = scipy.optimize.minimize(
+            fun,
+            params.astype(np.float64),
+            method="L-BFGS-B",
+            jac=True,
+            callback=report,
+            options={"maxfun": max_fun, "maxiter": max_iter, "gtol": tol},
+        )
+    params[...] = res.x
+    return res
