@@ -23,6 +23,7 @@ from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import (
+    check_array,
     check_is_fitted,
     column_or_1d,
     validate_data,
@@ -60,24 +61,22 @@ def _check_weights(sample_weight, n_samples, dtype, name="sample_weight"):
     """Validated copy of a sample-weight vector (None stays None)."""
     if sample_weight is None:
         return None
-    if np.ndim(sample_weight) == 0:
+    if isinstance(sample_weight, Real):
         return np.full(n_samples, float(sample_weight), dtype=dtype)
-    sw = np.asarray(sample_weight)
+    # always a copy: the caller's array is never modified
+    sw = check_array(
+        sample_weight, ensure_2d=False, dtype=dtype, copy=True, input_name=name
+    )
     if sw.ndim != 1:
         raise ValueError(f"{name} must be 1D array or scalar, got shape {sw.shape}.")
     if sw.shape[0] != n_samples:
         raise ValueError(
             f"{name}.shape == ({sw.shape[0]},), expected ({n_samples},)!"
         )
-    if not np.issubdtype(sw.dtype, np.number) or np.issubdtype(
-        sw.dtype, np.complexfloating
-    ):
-        raise ValueError(f"{name} must contain real numbers, got dtype {sw.dtype}.")
-    sw = sw.astype(dtype)  # always a copy: the caller's array is never touched
-    if not np.isfinite(sw).all():
-        raise ValueError(f"Input {name} contains NaN or infinity.")
     if (sw < 0).any():
         raise ValueError(f"Negative values in data passed to `{name}`.")
+    if n_samples and not sw.any():
+        raise ValueError(f"{name} must contain at least one non-zero weight.")
     return sw
 
 

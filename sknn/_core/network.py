@@ -254,6 +254,10 @@ class Network:
             The objective ``L``.
         """
         n = X.shape[0]
+        S = float(n if sample_weight is None else sample_weight.sum())
+        if S <= 0:  # a batch whose samples all weigh zero contributes nothing
+            grad[...] = 0
+            return 0.0 if compute_loss else None
         if workspace is None or workspace.capacity < n:
             workspace = self.workspace(n)
         ws = workspace
@@ -289,7 +293,6 @@ class Network:
         loss = None
         if compute_loss:
             loss = self.loss.value(Y, P, sample_weight)
-        S = float(n if sample_weight is None else sample_weight.sum())
 
         # backward: delta of the output layer is P - Y (canonical links)
         D = ws.D[L - 1][:n]

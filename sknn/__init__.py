@@ -1,0 +1,19 @@
+"""sknn: scikit-learn-compatible multi-layer perceptrons on a NumPy core.
+
+``MLPClassifierNN`` and ``MLPRegressorNN`` accept every parameter of
+scikit-learn's ``MLPClassifier`` and ``MLPRegressor`` (same defaults, same
+fitted attributes) and add dropout, class weights, explicit validation data,
+more optimizers and schedules, gradient clipping and per-epoch callbacks.
+"""
+
+from sknn._display import TrainingCurveDisplay
+from sknn._estimators import MLPClassifierNN, MLPRegressorNN
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "MLPClassifierNN",
+    "MLPRegressorNN",
+    "TrainingCurveDisplay",
+    "__version__",
+]
