@@ -261,8 +261,7 @@ class Network:
         if workspace is None or workspace.capacity < n:
             workspace = self.workspace(n)
         ws = workspace
-        W, b = self.unpack(params)
-        gW, gb = self.unpack(grad)
+        W, b, gW, gb = ws.views(params, grad)
         L = self.n_layers - 1  # number of weight layers
         act = self.activation
         keep_Z = act.needs_input
@@ -294,11 +293,14 @@ class Network:
         if compute_loss:
             loss = self.loss.value(Y, P, sample_weight)
 
-        # backward: delta of the output layer is P - Y (canonical links)
+        # backward: dL/dZ of the output layer is s_i (P - Y) / S for the
+        # canonical links; scaling here makes every later gradient final
         D = ws.D[L - 1][:n]
         np.subtract(P, Y, out=D)
-        if sample_weight is not None:
-            D *= sample_weight[:, None]
+        if sample_weight is None:
+            D *= 1.0 / S
+        else:
+            D *= (sample_weight * (1.0 / S))[:, None]
         for i in range(L - 1, -1, -1):
             Ain = inputs[i]
             if sp.issparse(Ain):
@@ -317,10 +319,11 @@ class Network:
             D = Dprev
 
         if alpha:
-            grad[: self.n_coefs] += alpha * params[: self.n_coefs]
+            decay = ws.coef_buf
+            np.multiply(params[: self.n_coefs], alpha / S, out=decay)
+            grad[: self.n_coefs] += decay
             if compute_loss:
                 loss += alpha * self.l2_penalty(params) / S
-        grad *= 1.0 / S
         return loss
 
 
@@ -336,7 +339,10 @@ class Workspace:
     """
 
     def __init__(self, net, capacity):
+        self.net = net
         self.capacity = int(capacity)
+        self._bound = None
+        self.coef_buf = np.empty(net.n_coefs, dtype=net.dtype)
         units = net.layer_units[1:]
         dt = net.dtype
         self.Z = [np.empty((capacity, u), dtype=dt) for u in units]
@@ -345,3 +351,16 @@ class Workspace:
             np.empty((capacity, u), dtype=dt) if rate > 0 else None
             for rate, u in zip(net.dropout, units[:-1])
         ]
+
+    def views(self, params, grad):
+        """Per-layer views of ``params`` and ``grad``, cached for reuse.
+
+        Training passes the same two arrays on every batch, so the views are
+        made once instead of once per batch.
+        """
+        bound = self._bound
+        if bound is None or bound[0] is not params or bound[1] is not grad:
+            W, b = self.net.unpack(params)
+            gW, gb = self.net.unpack(grad)
+            bound = self._bound = (params, grad, (W, b, gW, gb))
+        return bound[2]
