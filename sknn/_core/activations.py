@@ -175,9 +175,9 @@ def _softmax(Z):
     Subtracting the row maximum keeps every exponent <= 0, so nothing
     overflows and every row sums to one.
     """
-    Z -= Z.max(axis=1, keepdims=True)
+    Z -= np.maximum.reduce(Z, axis=1, keepdims=True)
     np.exp(Z, out=Z)
-    Z /= Z.sum(axis=1, keepdims=True)
+    Z /= np.add.reduce(Z, axis=1, keepdims=True)
     return Z
 
 

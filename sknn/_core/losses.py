@@ -56,24 +56,37 @@ def weighted_mean(values, sample_weight=None):
         ``sum(s * values) / sum(s)``.
     """
     if sample_weight is None:
-        return float(values.mean())
+        return float(np.add.reduce(values)) / values.shape[0]
     return float(values @ sample_weight / sample_weight.sum())
 
 
-def _clipped(P):
+def _log_clipped(P, lower=True):
+    """``log(clip(P, eps, 1 - eps))`` (or of ``1 - P`` when ``lower`` is False).
+
+    Clipping at machine epsilon keeps the log finite for probabilities that
+    rounded to exactly 0 or 1.
+    """
     eps = np.finfo(P.dtype).eps
-    return np.clip(P, eps, 1.0 - eps)
+    Q = P if lower else 1.0 - P
+    out = np.maximum(Q, eps)
+    np.minimum(out, 1.0 - eps, out=out)
+    return np.log(out, out=out)
 
 
 def _log_loss(Y, P):
-    """Per-sample categorical cross-entropy ``-sum_j y_j log p_j``."""
-    return -np.sum(xlogy(Y, _clipped(P)), axis=1)
+    """Per-sample categorical cross-entropy ``-sum_j y_j log p_j``.
+
+    ``Y`` holds (soft) label indicators, so ``xlogy(y, p) = y log p`` here:
+    the clipped ``p`` is never zero.
+    """
+    return -np.add.reduce(Y * _log_clipped(P), axis=1)
 
 
 def _binary_log_loss(Y, P):
     """Per-sample binary cross-entropy summed over the outputs."""
-    Pc = _clipped(P)
-    return -np.sum(xlogy(Y, Pc) + xlogy(1.0 - Y, 1.0 - Pc), axis=1)
+    T = Y * _log_clipped(P)
+    T += (1.0 - Y) * _log_clipped(P, lower=False)
+    return -np.add.reduce(T, axis=1)
 
 
 def _squared_error(Y, P):

@@ -26,15 +26,6 @@ from .losses import LOSSES
 __all__ = ["Network", "Workspace"]
 
 
-def _matmul_into(A, W, out):
-    """``out[...] = A @ W`` for dense or sparse ``A``."""
-    if sp.issparse(A):
-        out[...] = A @ W
-    else:
-        np.matmul(A, W, out=out)
-    return out
-
-
 class Network:
     """Dense feed-forward network description and its passes.
 
@@ -265,6 +256,7 @@ class Network:
         L = self.n_layers - 1  # number of weight layers
         act = self.activation
         keep_Z = act.needs_input
+        sparse = sp.issparse(X)
 
         # forward
         inputs = [X]  # input to layer i (after dropout)
@@ -272,7 +264,10 @@ class Network:
         Zs = []
         for i in range(L):
             Zb = ws.Z[i][:n]
-            _matmul_into(inputs[i], W[i], Zb)
+            if i == 0 and sparse:
+                Zb[...] = X @ W[0]
+            else:
+                np.matmul(inputs[i], W[i], out=Zb)
             Zb += b[i]
             if i == L - 1:
                 P = self.out_activation.forward(Zb)
@@ -302,12 +297,11 @@ class Network:
         else:
             D *= (sample_weight * (1.0 / S))[:, None]
         for i in range(L - 1, -1, -1):
-            Ain = inputs[i]
-            if sp.issparse(Ain):
-                gW[i][...] = Ain.T @ D
+            if i == 0 and sparse:
+                gW[0][...] = X.T @ D
             else:
-                np.matmul(Ain.T, D, out=gW[i])
-            np.sum(D, axis=0, out=gb[i])
+                np.matmul(inputs[i].T, D, out=gW[i])
+            np.add.reduce(D, axis=0, out=gb[i])
             if i == 0:
                 break
             Dprev = ws.D[i - 1][:n]

@@ -31,6 +31,7 @@ from typing import Callable
 import numpy as np
 import scipy.optimize
 import scipy.sparse as sp
+from threadpoolctl import threadpool_info, threadpool_limits
 
 __all__ = ["LoopConfig", "TrainState", "fit_lbfgs", "fit_stochastic"]
 
@@ -163,6 +164,33 @@ class _Progress:
         self.stream.flush()
 
 
+MACS_PER_BLAS_THREAD = 2_000_000
+"""Multiply-adds per minibatch that keep one more BLAS thread busy."""
+
+
+def blas_threads(net, batch_size):
+    """BLAS threads worth using for minibatches of ``batch_size`` rows.
+
+    Small matrix products are slower with many threads (the threads' start-up
+    and synchronisation cost more than the product), so the count grows with
+    the work of one batch: one thread per ``MACS_PER_BLAS_THREAD``
+    multiply-adds, at least one, at most what BLAS is currently allowed.
+
+    Returns
+    -------
+    wanted : int
+    allowed : int
+        The current BLAS thread limit.
+    """
+    allowed = max(
+        (i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"),
+        default=1,
+    )
+    macs = batch_size * sum(a * b for a, b in net.coef_shapes)
+    wanted = int(min(allowed, max(1, macs // MACS_PER_BLAS_THREAD)))
+    return wanted, allowed
+
+
 def _clip_norm(grad, max_norm):
     """Rescale ``grad`` in place so its Euclidean norm is at most ``max_norm``."""
     norm = math.sqrt(float(grad @ grad))
@@ -277,6 +305,8 @@ def fit_stochastic(
     progress = _Progress(epochs) if config.verbose >= 2 else None
     result = FitResult("epoch" if config.incremental else "max_iter")
     schedule = state.schedule
+    threads, allowed = blas_threads(net, config.batch_size)
+    limit = threadpool_limits(threads, user_api="blas") if threads < allowed else None
     try:
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             for done in range(1, epochs + 1):
@@ -368,6 +398,8 @@ def fit_stochastic(
             params[...] = last_good
         result = FitResult("interrupted", "Training interrupted by user.")
     finally:
+        if limit is not None:
+            limit.restore_original_limits()
         if progress is not None:
             progress.close()
     return result
