@@ -295,7 +295,7 @@ class _BaseMLP(BaseEstimator):
                 )
             swv = _check_weights(sw_val, Xv.shape[0], X.dtype, "sample_weight_val")
             swv = self._combine_class_weight(swv, yv, X.dtype)
-            return X, Y, sw, Xv, Yv.astype(X.dtype), yv, swv
+            return X, Y, sw, Xv, Yv, yv, swv
         if sw_val is not None:
             raise ValueError("sample_weight_val is given without X_val and y_val.")
         if not self.early_stopping or self.solver == "lbfgs":
@@ -767,7 +767,7 @@ default='constant'
         if reset or not hasattr(self, "out_activation_"):
             multiclass = self._label_binarizer.y_type_ == "multiclass"
             self.out_activation_ = "softmax" if multiclass else "logistic"
-        Y = self._label_binarizer.transform(y).astype(X.dtype)
+        Y = self._encode(y)
         return X, Y, y
 
     def _check_known_classes(self, y, same=False):
@@ -793,12 +793,29 @@ default='constant'
                 f"{self.classes_}. 'y' has {classes}."
             )
 
+    def _encode(self, y):
+        """Label indicators as ``uint8``: one column per class, or one column
+        (the positive class) for binary targets, as ``LabelBinarizer`` does.
+
+        ``uint8`` keeps the target matrix eight times smaller than floats;
+        the network casts it batch by batch.
+        """
+        if self._label_binarizer.y_type_.startswith("multilabel"):
+            Y = y.toarray() if sp.issparse(y) else np.asarray(y)
+            return np.ascontiguousarray(Y != 0, dtype=np.uint8)
+        index = np.searchsorted(self.classes_, y)
+        if len(self.classes_) <= 2:
+            return (index == 1).astype(np.uint8).reshape(-1, 1)
+        Y = np.zeros((len(index), len(self.classes_)), dtype=np.uint8)
+        Y[np.arange(len(index)), index] = 1
+        return Y
+
     def _encode_val(self, y_val):
         y_val = np.asarray(y_val) if not sp.issparse(y_val) else y_val
         if y_val.ndim == 2 and y_val.shape[1] == 1:
             y_val = column_or_1d(y_val, warn=True)
         self._check_known_classes(y_val)
-        return self._label_binarizer.transform(y_val), y_val
+        return self._encode(y_val), y_val
 
     def _combine_class_weight(self, sw, y, dtype):
         """``sample_weight`` times the weight of each sample's class."""
