@@ -19,11 +19,31 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.sparse as sp
+from scipy.linalg.blas import get_blas_funcs
 
 from .activations import ACTIVATIONS, OUTPUT_ACTIVATIONS
 from .losses import LOSSES
 
 __all__ = ["Network", "Workspace"]
+
+
+_AXPY = {}
+
+
+def _axpy(a, x, y):
+    """``y += a * x`` in place, without a temporary array.
+
+    BLAS's axpy does it in one pass for contiguous float32/float64 vectors;
+    anything else falls back to NumPy.
+    """
+    if y.dtype in (np.float32, np.float64) and x.dtype == y.dtype:
+        axpy = _AXPY.get(y.dtype)
+        if axpy is None:
+            axpy = _AXPY[y.dtype] = get_blas_funcs("axpy", (y,))
+        axpy(x, y, a=a)
+    else:
+        y += a * x
+    return y
 
 
 class Network:
@@ -313,9 +333,7 @@ class Network:
             D = Dprev
 
         if alpha:
-            decay = ws.coef_buf
-            np.multiply(params[: self.n_coefs], alpha / S, out=decay)
-            grad[: self.n_coefs] += decay
+            _axpy(alpha / S, params[: self.n_coefs], grad[: self.n_coefs])
             if compute_loss:
                 loss += alpha * self.l2_penalty(params) / S
         return loss
@@ -336,7 +354,6 @@ class Workspace:
         self.net = net
         self.capacity = int(capacity)
         self._bound = None
-        self.coef_buf = np.empty(net.n_coefs, dtype=net.dtype)
         units = net.layer_units[1:]
         dt = net.dtype
         self.Z = [np.empty((capacity, u), dtype=dt) for u in units]
