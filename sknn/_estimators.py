@@ -344,13 +344,14 @@ class _BaseMLP(BaseEstimator):
         return validate
 
     def _set_params_views(self, net, params):
+        """Expose ``params`` as ``coefs_``/``intercepts_`` views (no copy).
+
+        The flat vector belongs to this fit only (a later fit packs a new one
+        from these attributes), so sharing its memory is safe and saves a
+        copy of every weight.
+        """
         coefs, intercepts = net.unpack(params)
         self.coefs_, self.intercepts_ = list(coefs), list(intercepts)
-
-    def _set_params_copies(self, net, params):
-        coefs, intercepts = net.unpack(params)
-        self.coefs_ = [c.copy() for c in coefs]
-        self.intercepts_ = [b.copy() for b in intercepts]
 
     def _run_lbfgs(self, net, params, X, Y, sw):
         res = fit_lbfgs(
@@ -382,7 +383,7 @@ class _BaseMLP(BaseEstimator):
             )
         self.n_iter_ = int(res.nit)
         self.loss_ = float(res.fun)
-        self._set_params_copies(net, params)
+        self._set_params_views(net, params)
 
     def _run_stochastic(
         self, net, params, X, Y, sw, rng, validation, incremental, callbacks
@@ -447,9 +448,14 @@ class _BaseMLP(BaseEstimator):
             validate=validate,
             callbacks=callbacks,
         )
+        if not np.isfinite(params).all():
+            raise ValueError(
+                "Solver produced non-finite parameter weights. The input data may"
+                " contain large values and need to be preprocessed."
+            )
         if state.validating and state.best_params is not None:
             params[...] = state.best_params
-        self._set_params_copies(net, params)
+        self._set_params_views(net, params)
         self.n_iter_ = state.n_iter
         self.t_ = state.t
         self.loss_curve_ = list(state.loss_curve)

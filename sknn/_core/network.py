@@ -19,31 +19,12 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.linalg.blas import get_blas_funcs
 
+from ._inplace import axpy
 from .activations import ACTIVATIONS, OUTPUT_ACTIVATIONS
 from .losses import LOSSES
 
 __all__ = ["Network", "Workspace"]
-
-
-_AXPY = {}
-
-
-def _axpy(a, x, y):
-    """``y += a * x`` in place, without a temporary array.
-
-    BLAS's axpy does it in one pass for contiguous float32/float64 vectors;
-    anything else falls back to NumPy.
-    """
-    if y.dtype in (np.float32, np.float64) and x.dtype == y.dtype:
-        axpy = _AXPY.get(y.dtype)
-        if axpy is None:
-            axpy = _AXPY[y.dtype] = get_blas_funcs("axpy", (y,))
-        axpy(x, y, a=a)
-    else:
-        y += a * x
-    return y
 
 
 class Network:
@@ -333,7 +314,7 @@ class Network:
             D = Dprev
 
         if alpha:
-            _axpy(alpha / S, params[: self.n_coefs], grad[: self.n_coefs])
+            axpy(alpha / S, params[: self.n_coefs], grad[: self.n_coefs])
             if compute_loss:
                 loss += alpha * self.l2_penalty(params) / S
         return loss

@@ -9,7 +9,9 @@ two methods::
 The learning rate is passed to every step by the caller, so schedules live
 outside the optimizers (:class:`Schedule`) and an optimizer never decides when
 training stops.  Each update is a handful of vectorised in-place operations on
-the flat parameter vector, using a scratch buffer kept in the state.
+the flat parameter vector; SGD and Adam use no buffer beyond their moments
+(Adam reuses the gradient as scratch space, so ``step`` may overwrite
+``grad``).
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+
+from ._inplace import axpy
 
 __all__ = ["SGD", "Adam", "AdamW", "RMSprop", "Schedule", "make_optimizer"]
 
@@ -39,19 +43,17 @@ class SGD:
     nesterov: bool = True
 
     def init(self, params):
-        """State: zero velocity and a scratch buffer."""
-        return {"velocity": np.zeros_like(params), "buf": np.empty_like(params)}
+        """State: zero velocity."""
+        return {"velocity": np.zeros_like(params)}
 
     def step(self, params, grad, state, lr):
         """One in-place update of ``params`` and ``state``."""
-        v, buf = state["velocity"], state["buf"]
-        np.multiply(grad, lr, out=buf)
+        v = state["velocity"]
         v *= self.momentum
-        v -= buf
+        axpy(-lr, grad, v)
         if self.nesterov:
-            params -= buf
-            np.multiply(v, self.momentum, out=buf)
-            params += buf
+            axpy(self.momentum, v, params)
+            axpy(-lr, grad, params)
         else:
             params += v
 
@@ -68,6 +70,7 @@ class Adam:
         lr_t = lr * sqrt(1 - b2**t) / (1 - b1**t)
 
     (bias correction folded into the step size, as scikit-learn does).
+    ``step`` uses ``grad`` as scratch space: it is overwritten.
     """
 
     beta_1: float = 0.9
@@ -76,40 +79,24 @@ class Adam:
 
     def init(self, params):
         """State: zero first and second moments, step count 0."""
-        return {
-            "m": np.zeros_like(params),
-            "v": np.zeros_like(params),
-            "t": 0,
-            "buf": np.empty_like(params),
-        }
-
-    def _moments(self, grad, state):
-        m, v, buf = state["m"], state["v"], state["buf"]
-        state["t"] += 1
-        # m += (1 - b1) * (g - m)  ==  b1 * m + (1 - b1) * g
-        np.subtract(grad, m, out=buf)
-        buf *= 1.0 - self.beta_1
-        m += buf
-        # v += (1 - b2) * (g * g - v)
-        np.multiply(grad, grad, out=buf)
-        buf -= v
-        buf *= 1.0 - self.beta_2
-        v += buf
-        t = state["t"]
-        return math.sqrt(1.0 - self.beta_2**t) / (1.0 - self.beta_1**t)
-
-    def _apply(self, params, state, step_size):
-        m, v, buf = state["m"], state["v"], state["buf"]
-        np.sqrt(v, out=buf)
-        buf += self.epsilon
-        np.divide(m, buf, out=buf)
-        buf *= step_size
-        params -= buf
+        return {"m": np.zeros_like(params), "v": np.zeros_like(params), "t": 0}
 
     def step(self, params, grad, state, lr):
-        """One in-place update of ``params`` and ``state``."""
-        correction = self._moments(grad, state)
-        self._apply(params, state, lr * correction)
+        """One in-place update of ``params`` and ``state``; clobbers ``grad``."""
+        m, v = state["m"], state["v"]
+        state["t"] += 1
+        t = state["t"]
+        m *= self.beta_1
+        axpy(1.0 - self.beta_1, grad, m)
+        np.multiply(grad, grad, out=grad)
+        v *= self.beta_2
+        axpy(1.0 - self.beta_2, grad, v)
+        step_size = lr * math.sqrt(1.0 - self.beta_2**t) / (1.0 - self.beta_1**t)
+        denom = grad  # reuse: the gradient is no longer needed
+        np.sqrt(v, out=denom)
+        denom += self.epsilon
+        np.divide(m, denom, out=denom)
+        axpy(-step_size, denom, params)
 
 
 @dataclass(frozen=True)
@@ -126,7 +113,7 @@ class AdamW(Adam):
     n_decay: int | None = None
 
     def step(self, params, grad, state, lr):
-        """Decay the weights, then take an Adam step."""
+        """Decay the weights, then take an Adam step; clobbers ``grad``."""
         if self.weight_decay:
             params[: self.n_decay] *= 1.0 - lr * self.weight_decay
         super().step(params, grad, state, lr)
@@ -151,14 +138,12 @@ class RMSprop:
         """One in-place update of ``params`` and ``state``."""
         s, buf = state["s"], state["buf"]
         np.multiply(grad, grad, out=buf)
-        buf -= s
-        buf *= 1.0 - self.rho
-        s += buf
+        s *= self.rho
+        axpy(1.0 - self.rho, buf, s)
         np.sqrt(s, out=buf)
         buf += self.epsilon
         np.divide(grad, buf, out=buf)
-        buf *= lr
-        params -= buf
+        axpy(-lr, buf, params)
 
 
 def make_optimizer(

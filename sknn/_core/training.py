@@ -31,7 +31,7 @@ from typing import Callable
 import numpy as np
 import scipy.optimize
 import scipy.sparse as sp
-from threadpoolctl import threadpool_info, threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 __all__ = ["LoopConfig", "TrainState", "fit_lbfgs", "fit_stochastic"]
 
@@ -168,6 +168,20 @@ MACS_PER_BLAS_THREAD = 2_000_000
 """Multiply-adds per minibatch that keep one more BLAS thread busy."""
 
 
+_BLAS = []
+
+
+def _blas_controller():
+    """The process's BLAS thread-pool controller, made once.
+
+    Scanning the loaded libraries allocates a few hundred KiB of Python
+    objects; doing it once per process keeps that out of every fit.
+    """
+    if not _BLAS:
+        _BLAS.append(ThreadpoolController().select(user_api="blas"))
+    return _BLAS[0]
+
+
 def blas_threads(net, batch_size):
     """BLAS threads worth using for minibatches of ``batch_size`` rows.
 
@@ -183,20 +197,59 @@ def blas_threads(net, batch_size):
         The current BLAS thread limit.
     """
     allowed = max(
-        (i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"),
-        default=1,
+        (lib.num_threads for lib in _blas_controller().lib_controllers), default=1
     )
     macs = batch_size * sum(a * b for a, b in net.coef_shapes)
     wanted = int(min(allowed, max(1, macs // MACS_PER_BLAS_THREAD)))
     return wanted, allowed
 
 
-def _clip_norm(grad, max_norm):
-    """Rescale ``grad`` in place so its Euclidean norm is at most ``max_norm``."""
-    norm = math.sqrt(float(grad @ grad))
+def _clip_norm(grad, max_norm, sq_norm=None):
+    """Rescale ``grad`` in place so its Euclidean norm is at most ``max_norm``.
+
+    ``sq_norm``, the squared norm if already known, saves a pass.  Returns
+    the norm before clipping.
+    """
+    if sq_norm is None:
+        sq_norm = float(grad @ grad)
+    norm = math.sqrt(sq_norm)
     if norm > max_norm:
         grad *= max_norm / norm
     return norm
+
+
+def _run_epoch(net, params, grad, optimizer, state, config, batches, order, rng, ws):
+    """One pass over the batches in ``order``; returns (mean loss, diverged).
+
+    Each batch: dropout masks, backpropagation, a finiteness check of the
+    loss and the gradient norm, optional clipping, one optimizer step.  A
+    non-finite loss or gradient ends the epoch *before* the step, so the
+    parameters stay those of the last finite update.
+    """
+    use_dropout = any(r > 0 for r in net.dropout)
+    lr = state.schedule.lr
+    total = 0.0
+    for Xb, Yb, swb in batches(order):
+        m = Xb.shape[0]
+        masks = net.draw_masks(rng, m) if use_dropout else None
+        loss = net.loss_grad(
+            params,
+            Xb,
+            Yb,
+            grad,
+            sample_weight=swb,
+            alpha=config.alpha,
+            masks=masks,
+            workspace=ws,
+        )
+        sq_norm = float(grad @ grad)
+        if not (math.isfinite(loss) and math.isfinite(sq_norm)):
+            return total / batches.n, True
+        total += loss * m
+        if config.max_grad_norm is not None:
+            _clip_norm(grad, config.max_grad_norm, sq_norm)
+        optimizer.step(params, grad, state.opt_state, lr)
+    return total / batches.n, False
 
 
 class _Batches:
@@ -299,46 +352,27 @@ def fit_stochastic(
     batches = _Batches(X, Y, sample_weight, config.batch_size)
     ws = net.workspace(config.batch_size)
     grad = np.empty_like(params)
-    last_good = params.copy()
-    use_dropout = any(r > 0 for r in net.dropout)
     epochs = 1 if config.incremental else config.max_iter
     progress = _Progress(epochs) if config.verbose >= 2 else None
     result = FitResult("epoch" if config.incremental else "max_iter")
     schedule = state.schedule
     threads, allowed = blas_threads(net, config.batch_size)
-    limit = threadpool_limits(threads, user_api="blas") if threads < allowed else None
+    limit = _blas_controller().limit(limits=threads) if threads < allowed else None
     try:
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             for done in range(1, epochs + 1):
                 tic = time.perf_counter()
-                last_good[...] = params
                 order = rng.permutation(n) if config.shuffle else None
-                total = 0.0
-                for Xb, Yb, swb in batches(order):
-                    masks = net.draw_masks(rng, Xb.shape[0]) if use_dropout else None
-                    loss = net.loss_grad(
-                        params,
-                        Xb,
-                        Yb,
-                        grad,
-                        sample_weight=swb,
-                        alpha=config.alpha,
-                        masks=masks,
-                        workspace=ws,
-                    )
-                    total += loss * Xb.shape[0]
-                    if config.max_grad_norm is not None:
-                        _clip_norm(grad, config.max_grad_norm)
-                    optimizer.step(params, grad, state.opt_state, schedule.lr)
-                epoch_loss = total / n
-                if not (math.isfinite(epoch_loss) and np.isfinite(params).all()):
-                    params[...] = last_good
+                epoch_loss, diverged = _run_epoch(
+                    net, params, grad, optimizer, state, config, batches, order, rng, ws
+                )
+                if diverged:
                     result = FitResult(
                         "diverged",
-                        f"Training diverged in epoch {state.n_iter + 1} (the loss "
-                        "or the weights became non-finite); stopped and kept the "
-                        "weights from before that epoch. Lower learning_rate_init, "
-                        "scale the inputs, or set max_grad_norm.",
+                        f"Training diverged in epoch {state.n_iter + 1}: the loss or "
+                        "its gradient became non-finite. Stopped and kept the last "
+                        "finite weights. Lower learning_rate_init, scale the inputs "
+                        "or set max_grad_norm.",
                     )
                     break
                 state.n_iter += 1
@@ -394,8 +428,6 @@ def fit_stochastic(
                         result = FitResult("converged", msg)
                         break
     except KeyboardInterrupt:
-        if not np.isfinite(params).all():
-            params[...] = last_good
         result = FitResult("interrupted", "Training interrupted by user.")
     finally:
         if limit is not None:
