@@ -29,10 +29,10 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from ._version import __version__
 from ._core.network import Network
 from ._core.optimizers import Schedule, make_optimizer
 from ._core.training import LoopConfig, TrainState, fit_lbfgs, fit_stochastic
+from ._version import __version__
 
 __all__ = ["MLPClassifierNN", "MLPRegressorNN"]
 
@@ -70,9 +70,7 @@ def _check_weights(sample_weight, n_samples, dtype, name="sample_weight"):
     if sw.ndim != 1:
         raise ValueError(f"{name} must be 1D array or scalar, got shape {sw.shape}.")
     if sw.shape[0] != n_samples:
-        raise ValueError(
-            f"{name}.shape == ({sw.shape[0]},), expected ({n_samples},)!"
-        )
+        raise ValueError(f"{name}.shape == ({sw.shape[0]},), expected ({n_samples},)!")
     if (sw < 0).any():
         raise ValueError(f"Negative values in data passed to `{name}`.")
     if n_samples and not sw.any():
@@ -84,14 +82,18 @@ class _BaseMLP(BaseEstimator):
     """Shared machinery of :class:`MLPClassifierNN` and :class:`MLPRegressorNN`."""
 
     _parameter_constraints: dict = {
-        "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
+        "hidden_layer_sizes": [
+            "array-like",
+            Interval(Integral, 1, None, closed="left"),
+        ],
         "activation": [StrOptions(_HIDDEN_ACTIVATIONS)],
         "solver": [StrOptions({"lbfgs", *_STOCHASTIC_SOLVERS})],
         "alpha": [Interval(Real, 0, None, closed="left")],
-        "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
-        "learning_rate": [
-            StrOptions({"constant", "invscaling", "adaptive", "cosine"})
+        "batch_size": [
+            StrOptions({"auto"}),
+            Interval(Integral, 1, None, closed="left"),
         ],
+        "learning_rate": [StrOptions({"constant", "invscaling", "adaptive", "cosine"})],
         "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
         "power_t": [Interval(Real, 0, None, closed="left")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
@@ -169,7 +171,8 @@ class _BaseMLP(BaseEstimator):
         if self.batch_size > n_samples:
             warnings.warn(
                 "Got `batch_size` less than 1 or larger than sample size. It is "
-                "going to be clipped"
+                "going to be clipped",
+                stacklevel=2,
             )
         return int(np.clip(self.batch_size, 1, n_samples))
 
@@ -380,6 +383,7 @@ class _BaseMLP(BaseEstimator):
                 f"(status={res.status}):\n{message}.\n\nIncrease the number of "
                 f"iterations to improve the convergence (max_iter={self.max_iter}).",
                 ConvergenceWarning,
+                stacklevel=2,
             )
         self.n_iter_ = int(res.nit)
         self.loss_ = float(res.fun)
@@ -470,14 +474,15 @@ class _BaseMLP(BaseEstimator):
             self.best_validation_score_ = None
             self.best_loss_ = state.best_loss
         if result.reason == "interrupted":
-            warnings.warn("Training interrupted by user.")
+            warnings.warn("Training interrupted by user.", stacklevel=2)
         elif result.reason == "diverged":
-            warnings.warn(result.message, ConvergenceWarning)
+            warnings.warn(result.message, ConvergenceWarning, stacklevel=2)
         elif result.reason == "max_iter" and self.n_iter_ == self.max_iter:
             warnings.warn(
                 f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) "
                 "reached and the optimization hasn't converged yet.",
                 ConvergenceWarning,
+                stacklevel=2,
             )
 
     # ------------------------------------------------------------ predicting
@@ -515,6 +520,7 @@ class _BaseMLP(BaseEstimator):
                 f"{version} when using version {__version__}. This might lead to "
                 "breaking code or invalid results. Use at your own risk.",
                 UserWarning,
+                stacklevel=2,
             )
         super().__setstate__(state)
 

@@ -3,14 +3,14 @@
 Each :class:`Loss` couples a loss with the output activation that is its
 canonical link:
 
-=====================  ==================  ===================================
-loss                   output activation   per-sample loss ``l(y, p)``
-=====================  ==================  ===================================
-``log_loss``           softmax             ``-sum_j y_j log p_j``
-``binary_log_loss``    logistic            ``-sum_j y_j log p_j + (1 - y_j) log(1 - p_j)``
-``squared_error``      identity            ``0.5 * sum_j (p_j - y_j)**2``
-``poisson``            exp                 ``sum_j y_j log(y_j / p_j) - y_j + p_j``
-=====================  ==================  ===================================
+===================  =========  =============================================
+loss                 output     per-sample loss ``l(y, p)``
+===================  =========  =============================================
+``log_loss``         softmax    ``-sum_j y_j log p_j``
+``binary_log_loss``  logistic   ``-sum_j y_j log p_j + (1 - y_j) log(1 - p_j)``
+``squared_error``    identity   ``0.5 * sum_j (p_j - y_j)**2``
+``poisson``          exp        ``sum_j y_j log(y_j / p_j) - y_j + p_j``
+===================  =========  =============================================
 
 For every pair the gradient of the loss with respect to the output layer's
 pre-activation ``Z`` (where ``p = act(Z)``) is the same simple expression::

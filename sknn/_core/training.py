@@ -411,9 +411,7 @@ def fit_stochastic(
                     result = FitResult("callback", "A callback stopped training.")
                     break
                 if state.no_improvement_count > config.n_iter_no_change:
-                    what = (
-                        "Validation score" if state.validating else "Training loss"
-                    )
+                    what = "Validation score" if state.validating else "Training loss"
                     msg = (
                         f"{what} did not improve more than tol={config.tol:f} for "
                         f"{config.n_iter_no_change} consecutive epochs."
