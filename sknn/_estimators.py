@@ -487,7 +487,14 @@ class _BaseMLP(BaseEstimator):
 
     # ------------------------------------------------------------ predicting
     def _forward(self, X):
-        """Output activations of the fitted network for validated ``X``."""
+        """Output activations of the fitted network for new data ``X``.
+
+        ``X`` is validated as scikit-learn's MLP does at predict time and cast
+        to the weights' dtype.  Outputs that overflow to non-finite values
+        (inputs far outside the training range) raise a warning instead of
+        passing silently.
+        """
+        X = validate_data(self, X, accept_sparse=["csr", "csc"], reset=False)
         net = Network(
             [X.shape[1], *[c.shape[1] for c in self.coefs_]],
             self.activation,
@@ -497,7 +504,16 @@ class _BaseMLP(BaseEstimator):
         params = net.pack(self.coefs_, self.intercepts_)
         X = X.astype(params.dtype, copy=False)
         with np.errstate(over="ignore", invalid="ignore"):
-            return net.predict(params, X)
+            P = net.predict(params, X)
+        if not np.isfinite(P).all():
+            warnings.warn(
+                "The network's outputs are not finite for some samples: their "
+                "features are too large for the fitted weights. Scale the inputs "
+                "(e.g. with StandardScaler) as for training.",
+                RuntimeWarning,
+                stacklevel=3,
+            )
+        return P
 
     def _check_solver(self):
         if self.solver not in _STOCHASTIC_SOLVERS:
@@ -508,9 +524,8 @@ class _BaseMLP(BaseEstimator):
         return True
 
     def __getstate__(self):
-        state = super().__getstate__()
-        state["_sknn_version"] = __version__
-        return state
+        # a new dict: on Python >= 3.11 the parent may return self.__dict__
+        return {**super().__getstate__(), "_sknn_version": __version__}
 
     def __setstate__(self, state):
         version = state.pop("_sknn_version", None)
@@ -952,7 +967,7 @@ default=None
         y : ndarray of shape (n_samples,) or (n_samples, n_classes)
         """
         check_is_fitted(self)
-        return self._decode(self._forward(self._validate_X(X, reset=False)))
+        return self._decode(self._forward(X))
 
     def predict_proba(self, X):
         """Class probabilities, columns ordered as ``classes_``.
@@ -966,7 +981,7 @@ default=None
         ndarray of shape (n_samples, n_classes)
         """
         check_is_fitted(self)
-        P = self._forward(self._validate_X(X, reset=False))
+        P = self._forward(X)
         if self.n_outputs_ == 1:
             p = P[:, 0]
             return np.column_stack([1.0 - p, p])
@@ -1308,5 +1323,5 @@ default=None
         ndarray of shape (n_samples,) or (n_samples, n_outputs)
         """
         check_is_fitted(self)
-        P = self._forward(self._validate_X(X, reset=False))
+        P = self._forward(X)
         return P.ravel() if P.shape[1] == 1 else P

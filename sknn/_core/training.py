@@ -86,7 +86,8 @@ class TrainState:
     schedule : Schedule
         The learning-rate schedule (holds the current rate).
     n_iter : int
-        Epochs run (reset by a new ``fit``, accumulated by ``partial_fit``).
+        Epochs run by the current call (each call resets it, so a
+        ``partial_fit`` call counts 1, as in scikit-learn).
     t : int
         Training samples processed since the state was made.
     loss_curve : list of float
@@ -218,18 +219,42 @@ def _clip_norm(grad, max_norm, sq_norm=None):
     return norm
 
 
-def _run_epoch(net, params, grad, optimizer, state, config, batches, order, rng, ws):
+class _Checkpoint:
+    """Copy of parameters known to give a finite loss and gradient."""
+
+    def __init__(self):
+        self.params = None
+
+    def save(self, params):
+        if self.params is None:
+            self.params = params.copy()
+        else:
+            self.params[...] = params
+
+    def restore(self, params):
+        """Copy the checkpoint into ``params``; False if there is none."""
+        if self.params is None:
+            return False
+        params[...] = self.params
+        return True
+
+
+def _run_epoch(
+    net, params, grad, optimizer, state, config, batches, order, rng, ws, checkpoint
+):
     """One pass over the batches in ``order``; returns (mean loss, diverged).
 
     Each batch: dropout masks, backpropagation, a finiteness check of the
-    loss and the gradient norm, optional clipping, one optimizer step.  A
-    non-finite loss or gradient ends the epoch *before* the step, so the
-    parameters stay those of the last finite update.
+    loss and the gradient norm, optional clipping, one optimizer step.  The
+    parameters evaluated on the epoch's first batch are checkpointed once that
+    batch's loss and gradient prove finite; a non-finite loss or gradient ends
+    the epoch before any further step (the caller then restores the
+    checkpoint).
     """
     use_dropout = any(r > 0 for r in net.dropout)
     lr = state.schedule.lr
     total = 0.0
-    for Xb, Yb, swb in batches(order):
+    for k, (Xb, Yb, swb) in enumerate(batches(order)):
         m = Xb.shape[0]
         masks = net.draw_masks(rng, m) if use_dropout else None
         loss = net.loss_grad(
@@ -245,6 +270,8 @@ def _run_epoch(net, params, grad, optimizer, state, config, batches, order, rng,
         sq_norm = float(grad @ grad)
         if not (math.isfinite(loss) and math.isfinite(sq_norm)):
             return total / batches.n, True
+        if k == 0:
+            checkpoint.save(params)
         total += loss * m
         if config.max_grad_norm is not None:
             _clip_norm(grad, config.max_grad_norm, sq_norm)
@@ -352,6 +379,7 @@ def fit_stochastic(
     batches = _Batches(X, Y, sample_weight, config.batch_size)
     ws = net.workspace(config.batch_size)
     grad = np.empty_like(params)
+    checkpoint = _Checkpoint()
     epochs = 1 if config.incremental else config.max_iter
     progress = _Progress(epochs) if config.verbose >= 2 else None
     result = FitResult("epoch" if config.incremental else "max_iter")
@@ -364,15 +392,29 @@ def fit_stochastic(
                 tic = time.perf_counter()
                 order = rng.permutation(n) if config.shuffle else None
                 epoch_loss, diverged = _run_epoch(
-                    net, params, grad, optimizer, state, config, batches, order, rng, ws
+                    net,
+                    params,
+                    grad,
+                    optimizer,
+                    state,
+                    config,
+                    batches,
+                    order,
+                    rng,
+                    ws,
+                    checkpoint,
                 )
                 if diverged:
+                    kept = (
+                        "kept the weights of the last finite evaluation"
+                        if checkpoint.restore(params)
+                        else "the starting weights already give a non-finite loss"
+                    )
                     result = FitResult(
                         "diverged",
                         f"Training diverged in epoch {state.n_iter + 1}: the loss or "
-                        "its gradient became non-finite. Stopped and kept the last "
-                        "finite weights. Lower learning_rate_init, scale the inputs "
-                        "or set max_grad_norm.",
+                        f"its gradient became non-finite. Stopped; {kept}. Lower "
+                        "learning_rate_init, scale the inputs or set max_grad_norm.",
                     )
                     break
                 state.n_iter += 1
