@@ -9,6 +9,7 @@ loop once and copies the result onto its attributes.
 
 from __future__ import annotations
 
+import inspect
 import warnings
 from numbers import Integral, Real
 
@@ -76,6 +77,18 @@ def _check_weights(sample_weight, n_samples, dtype, name="sample_weight"):
     if n_samples and not sw.any():
         raise ValueError(f"{name} must contain at least one non-zero weight.")
     return sw
+
+
+def _accepts_sample_weight(func):
+    """Whether ``func`` takes a ``sample_weight`` keyword (or ``**kwargs``)."""
+    try:
+        params = inspect.signature(func).parameters.values()
+    except (TypeError, ValueError):  # pragma: no cover - builtins without one
+        return True
+    return any(
+        p.name == "sample_weight" or p.kind is inspect.Parameter.VAR_KEYWORD
+        for p in params
+    )
 
 
 class _BaseMLP(BaseEstimator):
@@ -303,7 +316,11 @@ class _BaseMLP(BaseEstimator):
             raise ValueError("sample_weight_val is given without X_val and y_val.")
         if not self.early_stopping or self.solver == "lbfgs":
             return None
-        stratify = y_raw if (is_classifier(self) and Y.shape[1] == 1) else None
+        stratify = None
+        if is_classifier(self) and not self._label_binarizer.y_type_.startswith(
+            "multilabel"
+        ):
+            stratify = y_raw
         arrays = [X, Y, y_raw] + ([] if sw is None else [sw])
         seed = int(rng.integers(np.iinfo(np.int32).max))
         parts = train_test_split(
@@ -326,8 +343,10 @@ class _BaseMLP(BaseEstimator):
         _, _, _, Xv, Yv, yv, swv = validation
         scoring = self.scoring
         scorer = None
+        weighted = True
         if scoring is not None and scoring != "loss":
             scorer = check_scoring(self, scoring=scoring)
+            weighted = _accepts_sample_weight(scorer)
 
         def validate(params):
             with np.errstate(all="ignore"):
@@ -337,7 +356,7 @@ class _BaseMLP(BaseEstimator):
                 return -loss, loss
             if scorer is not None:
                 self._set_params_views(net, params)
-                if swv is None:
+                if swv is None or not weighted:
                     return float(scorer(self, Xv, yv)), loss
                 return float(scorer(self, Xv, yv, sample_weight=swv)), loss
             if not np.isfinite(P).all():
@@ -501,8 +520,14 @@ class _BaseMLP(BaseEstimator):
             self._loss_name(),
             dtype=self.coefs_[0].dtype,
         )
+        # compute in the promoted dtype, as scikit-learn's matrix products do:
+        # float32 weights on float64 data give float64 outputs
+        dtype = np.result_type(X.dtype, self.coefs_[0].dtype)
+        if not np.issubdtype(dtype, np.floating):
+            dtype = np.float64
+        net.dtype = np.dtype(dtype)
         params = net.pack(self.coefs_, self.intercepts_)
-        X = X.astype(params.dtype, copy=False)
+        X = X.astype(dtype, copy=False)
         with np.errstate(over="ignore", invalid="ignore"):
             P = net.predict(params, X)
         if not np.isfinite(P).all():
@@ -1131,7 +1156,7 @@ default='constant'
     >>> from sknn import MLPRegressorNN
     >>> X, y = load_diabetes(return_X_y=True)
     >>> X = StandardScaler().fit_transform(X)
-    >>> reg = MLPRegressorNN(solver="lbfgs", max_iter=200, random_state=0)
+    >>> reg = MLPRegressorNN(solver="lbfgs", max_iter=2000, random_state=0)
     >>> reg.fit(X, y).score(X, y) > 0.5
     True
     """

@@ -22,6 +22,8 @@ operators.
 
 from __future__ import annotations
 
+import functools
+import math
 from dataclasses import dataclass
 from typing import Callable
 
@@ -31,7 +33,7 @@ from scipy.special import expit
 __all__ = ["ACTIVATIONS", "OUTPUT_ACTIVATIONS", "Activation"]
 
 LEAKY_RELU_SLOPE = 0.01
-_GELU_C = np.sqrt(2.0 / np.pi)
+_GELU_C = math.sqrt(2.0 / math.pi)  # a Python float keeps float32 float32
 _GELU_K = 0.044715
 
 
@@ -187,8 +189,23 @@ def _exp(Z):
     ``Z`` is clipped at the log of the largest finite value of its dtype so the
     result stays finite.
     """
-    np.minimum(Z, np.log(np.finfo(Z.dtype).max), out=Z)
+    np.minimum(Z, _max_exponent(Z.dtype), out=Z)
     return np.exp(Z, out=Z)
+
+
+@functools.cache
+def _max_exponent(dtype):
+    """Largest ``z`` of ``dtype`` whose ``exp(z)`` is finite.
+
+    ``log(finfo.max)`` rounded to the dtype may land just above the true
+    value (it does for float32), so step one representable value down.
+    """
+    dtype = np.dtype(dtype)
+    z = np.log(np.finfo(dtype).max).astype(dtype)
+    with np.errstate(over="ignore"):
+        while not np.isfinite(np.exp(z)):
+            z = np.nextafter(z, dtype.type(-np.inf))
+    return z
 
 
 ACTIVATIONS = {

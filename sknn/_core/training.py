@@ -248,7 +248,8 @@ def _run_epoch(
     loss and the gradient norm, optional clipping, one optimizer step.  The
     parameters evaluated on the epoch's first batch are checkpointed once that
     batch's loss and gradient prove finite; a non-finite loss or gradient ends
-    the epoch before any further step (the caller then restores the
+    the epoch before any further step, and non-finite weights at the end of
+    the epoch count as divergence too (the caller then restores the
     checkpoint).
     """
     use_dropout = any(r > 0 for r in net.dropout)
@@ -276,7 +277,8 @@ def _run_epoch(
         if config.max_grad_norm is not None:
             _clip_norm(grad, config.max_grad_norm, sq_norm)
         optimizer.step(params, grad, state.opt_state, lr)
-    return total / batches.n, False
+    # a finite gradient times a huge rate can still overflow the weights
+    return total / batches.n, not np.isfinite(params).all()
 
 
 class _Batches:
