@@ -442,8 +442,7 @@ class _BaseMLP(BaseEstimator):
             state.schedule = Schedule(
                 schedule_kind, self.learning_rate_init, self.power_t, self.max_iter
             )
-            state.validating = validation is not None
-            state.__post_init__()
+            state.set_validating(validation is not None)
         state.n_iter = 0
         self._train_state = state
         config = LoopConfig(

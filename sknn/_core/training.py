@@ -120,7 +120,16 @@ class TrainState:
     history: list = field(default_factory=list)
 
     def __post_init__(self):
-        if self.validating:
+        self.set_validating(self.validating)
+
+    def set_validating(self, validating):
+        """Switch between tracking a validation score and the training loss.
+
+        The trackers of the chosen mode start fresh only if they do not
+        exist yet, so a warm-started fit keeps its curves and bests.
+        """
+        self.validating = validating
+        if validating:
             if self.validation_scores is None:
                 self.validation_scores = []
             if self.best_validation_score is None:
@@ -135,8 +144,11 @@ class FitResult:
 
     Attributes
     ----------
-    reason : {'max_iter', 'converged', 'callback', 'diverged', 'interrupted', 'epoch'}
-        'epoch' is the normal end of an incremental (one-epoch) call.
+    reason : {'max_iter', 'converged', 'callback', 'diverged', 'interrupted', \
+'epoch', 'continue'}
+        'epoch' is the normal end of an incremental (one-epoch) call;
+        'continue' is only returned by the plateau check when an adaptive
+        schedule lowered the rate.
     message : str
         A sentence for the user (empty for 'max_iter' and 'epoch').
     """
@@ -146,21 +158,34 @@ class FitResult:
 
 
 class _Progress:
-    """Plain-text progress line for ``verbose=2`` (no dependency needed)."""
+    """Progress bar for ``verbose=2``: tqdm's if installed, else plain text."""
 
     WIDTH = 30
 
     def __init__(self, total, stream=None):
         self.total = max(int(total), 1)
         self.stream = stream or sys.stdout
+        try:
+            from tqdm.auto import tqdm
+        except ImportError:
+            self.bar = None
+        else:
+            self.bar = tqdm(total=self.total, unit="epoch", file=self.stream)
 
     def update(self, done, loss):
+        if self.bar is not None:
+            self.bar.update(done - self.bar.n)
+            self.bar.set_postfix(loss=f"{loss:.6f}")
+            return
         filled = int(self.WIDTH * min(done, self.total) / self.total)
         bar = "#" * filled + "." * (self.WIDTH - filled)
         self.stream.write(f"\r[{bar}] epoch {done}/{self.total} loss={loss:.6f}")
         self.stream.flush()
 
     def close(self):
+        if self.bar is not None:
+            self.bar.close()
+            return
         self.stream.write("\n")
         self.stream.flush()
 
@@ -336,6 +361,64 @@ def _improved(state, loss, score, tol):
     return False
 
 
+def _end_epoch(state, config, params, epoch_loss, n, validate, tic):
+    """Bookkeeping after an epoch; returns the epoch's record.
+
+    Appends the loss (and validation score), updates the no-improvement count
+    and the best score or loss, saves the best parameters when validating,
+    advances the learning-rate schedule and prints in verbose mode 1.
+    """
+    state.n_iter += 1
+    state.t += n
+    state.loss_curve.append(epoch_loss)
+    lr_used = state.schedule.lr
+    score = val_loss = None
+    if validate is not None:
+        score, val_loss = validate(params)
+        state.validation_scores.append(score)
+    if _improved(state, epoch_loss, score, config.tol):
+        if state.best_params is None:
+            state.best_params = params.copy()
+        else:
+            state.best_params[...] = params
+    state.schedule.epoch_end(state.n_iter, state.t)
+    record = {
+        "epoch": state.n_iter,
+        "train_loss": epoch_loss,
+        "val_score": score,
+        "val_loss": val_loss,
+        "learning_rate": lr_used,
+        "seconds": time.perf_counter() - tic,
+    }
+    state.history.append(record)
+    if config.verbose == 1:
+        print(f"Iteration {state.n_iter}, loss = {epoch_loss:.8f}")
+        if score is not None:
+            print(f"Validation score: {score:f}")
+    return record
+
+
+def _plateau(state, config):
+    """React to too many epochs without improvement.
+
+    An adaptive schedule lowers the rate and training goes on (reason
+    'continue'); otherwise training has converged.
+    """
+    what = "Validation score" if state.validating else "Training loss"
+    msg = (
+        f"{what} did not improve more than tol={config.tol:f} for "
+        f"{config.n_iter_no_change} consecutive epochs."
+    )
+    if state.schedule.on_plateau():
+        state.no_improvement_count = 0
+        if config.verbose == 1:
+            print(f"{msg} Setting learning rate to {state.schedule.lr:f}")
+        return FitResult("continue", msg)
+    if config.verbose == 1:
+        print(f"{msg} Stopping.")
+    return FitResult("converged", msg)
+
+
 def fit_stochastic(
     net,
     params,
@@ -385,7 +468,6 @@ def fit_stochastic(
     epochs = 1 if config.incremental else config.max_iter
     progress = _Progress(epochs) if config.verbose >= 2 else None
     result = FitResult("epoch" if config.incremental else "max_iter")
-    schedule = state.schedule
     threads, allowed = blas_threads(net, config.batch_size)
     limit = _blas_controller().limit(limits=threads) if threads < allowed else None
     try:
@@ -419,55 +501,16 @@ def fit_stochastic(
                         "learning_rate_init, scale the inputs or set max_grad_norm.",
                     )
                     break
-                state.n_iter += 1
-                state.t += n
-                state.loss_curve.append(epoch_loss)
-                lr_used = schedule.lr
-                score = val_loss = None
-                if validate is not None:
-                    score, val_loss = validate(params)
-                    state.validation_scores.append(score)
-                if _improved(state, epoch_loss, score, config.tol):
-                    if state.best_params is None:
-                        state.best_params = params.copy()
-                    else:
-                        state.best_params[...] = params
-                schedule.epoch_end(state.n_iter, state.t)
-                record = {
-                    "epoch": state.n_iter,
-                    "train_loss": epoch_loss,
-                    "val_score": score,
-                    "val_loss": val_loss,
-                    "learning_rate": lr_used,
-                    "seconds": time.perf_counter() - tic,
-                }
-                state.history.append(record)
-                if config.verbose == 1:
-                    print(f"Iteration {state.n_iter}, loss = {epoch_loss:.8f}")
-                    if score is not None:
-                        print(f"Validation score: {score:f}")
-                elif progress is not None:
+                record = _end_epoch(state, config, params, epoch_loss, n, validate, tic)
+                if progress is not None:
                     progress.update(done, epoch_loss)
-                stop = False
-                for callback in callbacks:
-                    stop = bool(callback(record)) or stop
-                if stop:
+                if any([bool(callback(record)) for callback in callbacks]):
                     result = FitResult("callback", "A callback stopped training.")
                     break
                 if state.no_improvement_count > config.n_iter_no_change:
-                    what = "Validation score" if state.validating else "Training loss"
-                    msg = (
-                        f"{what} did not improve more than tol={config.tol:f} for "
-                        f"{config.n_iter_no_change} consecutive epochs."
-                    )
-                    if schedule.on_plateau():
-                        state.no_improvement_count = 0
-                        if config.verbose == 1:
-                            print(f"{msg} Setting learning rate to {schedule.lr:f}")
-                    else:
-                        if config.verbose == 1:
-                            print(f"{msg} Stopping.")
-                        result = FitResult("converged", msg)
+                    plateau = _plateau(state, config)
+                    if plateau.reason == "converged":
+                        result = plateau
                         break
     except KeyboardInterrupt:
         result = FitResult("interrupted", "Training interrupted by user.")
