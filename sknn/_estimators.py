@@ -423,25 +423,22 @@ class _BaseMLP(BaseEstimator):
             rho=self.rho,
             n_decay=net.n_coefs,
         )
+        kind = self.learning_rate
+        if kind == "invscaling" and self.solver != "sgd":
+            kind = "constant"  # as scikit-learn: invscaling is sgd-only
+        schedule = Schedule(kind, self.learning_rate_init, self.power_t, self.max_iter)
         state = getattr(self, "_train_state", None)
-        schedule_kind = self.learning_rate
-        if schedule_kind == "invscaling" and self.solver != "sgd":
-            schedule_kind = "constant"  # as scikit-learn: invscaling is sgd-only
         if state is None:
             state = TrainState(
                 opt_state=optimizer.init(params),
-                schedule=Schedule(
-                    schedule_kind, self.learning_rate_init, self.power_t, self.max_iter
-                ),
+                schedule=schedule,
                 validating=validation is not None,
             )
         elif not incremental:
             # a warm-started fit restarts the optimizer and the schedule but
             # keeps the curves, the bests and the sample count
             state.opt_state = optimizer.init(params)
-            state.schedule = Schedule(
-                schedule_kind, self.learning_rate_init, self.power_t, self.max_iter
-            )
+            state.schedule = schedule
             state.set_validating(validation is not None)
         state.n_iter = 0
         self._train_state = state

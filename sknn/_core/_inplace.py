@@ -1,41 +1,32 @@
-"""In-place vector updates without temporary arrays.
+"""In-place vector updates with a caller-owned scratch buffer.
 
-``y += a * x`` written with NumPy operators allocates ``a * x``; BLAS's axpy
-does it in one pass with no allocation.  The optimizers and the L2 gradient
-use it on the flat parameter vectors.
+``y += a * x`` written with NumPy operators allocates the temporary ``a * x``
+on every call; for parameter-sized vectors that is a large allocation per
+minibatch.  :func:`axpy` writes the product into a preallocated buffer
+instead.  (BLAS's own axpy would avoid the buffer, but SciPy links a second
+BLAS library whose thread pool then competes with NumPy's for the cores.)
 """
 
 from __future__ import annotations
 
 import numpy as np
-from scipy.linalg.blas import get_blas_funcs
 
 __all__ = ["axpy"]
 
-_AXPY = {}
 
-
-def axpy(a, x, y):
-    """``y += a * x`` in place; returns ``y``.
+def axpy(a, x, y, buf):
+    """``y += a * x`` in place, using ``buf`` as scratch; returns ``y``.
 
     Parameters
     ----------
     a : float
     x : ndarray of shape (n,)
     y : ndarray of shape (n,)
-        Updated in place.  BLAS is used for contiguous float32/float64
-        vectors of the same dtype, NumPy otherwise.
+        Updated in place.
+    buf : ndarray of shape (n,) or larger
+        Scratch space (its leading ``n`` entries are overwritten).
     """
-    if (
-        x.dtype == y.dtype
-        and y.dtype in (np.float32, np.float64)
-        and y.flags.c_contiguous
-        and x.flags.c_contiguous
-    ):
-        fn = _AXPY.get(y.dtype)
-        if fn is None:
-            fn = _AXPY[y.dtype] = get_blas_funcs("axpy", (y,))
-        fn(x, y, a=a)
-    else:
-        y += a * x
+    tmp = buf[: x.shape[0]]
+    np.multiply(x, a, out=tmp)
+    y += tmp
     return y

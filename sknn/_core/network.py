@@ -314,7 +314,7 @@ class Network:
             D = Dprev
 
         if alpha:
-            axpy(alpha / S, params[: self.n_coefs], grad[: self.n_coefs])
+            axpy(alpha / S, params[: self.n_coefs], grad[: self.n_coefs], ws.coef_buf)
             if compute_loss:
                 loss += alpha * self.l2_penalty(params) / S
         return loss
@@ -335,6 +335,7 @@ class Workspace:
         self.net = net
         self.capacity = int(capacity)
         self._bound = None
+        self.coef_buf = np.empty(net.n_coefs, dtype=net.dtype)
         units = net.layer_units[1:]
         dt = net.dtype
         self.Z = [np.empty((capacity, u), dtype=dt) for u in units]

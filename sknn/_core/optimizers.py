@@ -9,8 +9,8 @@ two methods::
 The learning rate is passed to every step by the caller, so schedules live
 outside the optimizers (:class:`Schedule`) and an optimizer never decides when
 training stops.  Each update is a handful of vectorised in-place operations on
-the flat parameter vector; SGD and Adam use no buffer beyond their moments
-(Adam reuses the gradient as scratch space, so ``step`` may overwrite
+the flat parameter vector with one scratch buffer kept in the state (Adam
+also reuses the gradient as scratch space, so its ``step`` overwrites
 ``grad``).
 """
 
@@ -43,17 +43,17 @@ class SGD:
     nesterov: bool = True
 
     def init(self, params):
-        """State: zero velocity."""
-        return {"velocity": np.zeros_like(params)}
+        """State: zero velocity and a scratch buffer."""
+        return {"velocity": np.zeros_like(params), "buf": np.empty_like(params)}
 
     def step(self, params, grad, state, lr):
         """One in-place update of ``params`` and ``state``."""
-        v = state["velocity"]
+        v, buf = state["velocity"], state["buf"]
         v *= self.momentum
-        axpy(-lr, grad, v)
+        axpy(-lr, grad, v, buf)
         if self.nesterov:
-            axpy(self.momentum, v, params)
-            axpy(-lr, grad, params)
+            axpy(self.momentum, v, params, buf)
+            axpy(-lr, grad, params, buf)
         else:
             params += v
 
@@ -78,25 +78,30 @@ class Adam:
     epsilon: float = 1e-8
 
     def init(self, params):
-        """State: zero first and second moments, step count 0."""
-        return {"m": np.zeros_like(params), "v": np.zeros_like(params), "t": 0}
+        """State: zero moments, step count 0 and a scratch buffer."""
+        return {
+            "m": np.zeros_like(params),
+            "v": np.zeros_like(params),
+            "t": 0,
+            "buf": np.empty_like(params),
+        }
 
     def step(self, params, grad, state, lr):
         """One in-place update of ``params`` and ``state``; clobbers ``grad``."""
-        m, v = state["m"], state["v"]
+        m, v, buf = state["m"], state["v"], state["buf"]
         state["t"] += 1
         t = state["t"]
         m *= self.beta_1
-        axpy(1.0 - self.beta_1, grad, m)
+        axpy(1.0 - self.beta_1, grad, m, buf)
         np.multiply(grad, grad, out=grad)
         v *= self.beta_2
-        axpy(1.0 - self.beta_2, grad, v)
+        axpy(1.0 - self.beta_2, grad, v, buf)
         step_size = lr * math.sqrt(1.0 - self.beta_2**t) / (1.0 - self.beta_1**t)
-        denom = grad  # reuse: the gradient is no longer needed
-        np.sqrt(v, out=denom)
-        denom += self.epsilon
-        np.divide(m, denom, out=denom)
-        axpy(-step_size, denom, params)
+        np.sqrt(v, out=buf)
+        buf += self.epsilon
+        np.divide(m, buf, out=buf)
+        buf *= step_size
+        params -= buf
 
 
 @dataclass(frozen=True)
@@ -131,19 +136,21 @@ class RMSprop:
     epsilon: float = 1e-8
 
     def init(self, params):
-        """State: zero running mean of squared gradients."""
+        """State: zero running mean of squared gradients, a scratch buffer."""
         return {"s": np.zeros_like(params), "buf": np.empty_like(params)}
 
     def step(self, params, grad, state, lr):
         """One in-place update of ``params`` and ``state``."""
         s, buf = state["s"], state["buf"]
         np.multiply(grad, grad, out=buf)
+        buf *= 1.0 - self.rho
         s *= self.rho
-        axpy(1.0 - self.rho, buf, s)
+        s += buf
         np.sqrt(s, out=buf)
         buf += self.epsilon
         np.divide(grad, buf, out=buf)
-        axpy(-lr, buf, params)
+        buf *= lr
+        params -= buf
 
 
 def make_optimizer(
