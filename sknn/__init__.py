@@ -9,7 +9,7 @@ more optimizers and schedules, gradient clipping and per-epoch callbacks.
 from sknn._display import TrainingCurveDisplay
 from sknn._estimators import MLPClassifierNN, MLPRegressorNN
 
-__version__ = "0.1.0"
+from sknn._version import __version__
 
 __all__ = [
     "MLPClassifierNN",
