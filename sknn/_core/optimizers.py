@@ -70,7 +70,13 @@ class Adam:
         lr_t = lr * sqrt(1 - b2**t) / (1 - b1**t)
 
     (bias correction folded into the step size, as scikit-learn does).
-    ``step`` uses ``grad`` as scratch space: it is overwritten.
+
+    The state keeps the moments rescaled, ``M = m / (1 - b1)`` and
+    ``V = v / (1 - b2)``, which turns both moment updates into
+    ``M <- b1 * M + g`` and ``V <- b2 * V + g**2`` (one pass fewer each); the
+    constants move into the step size and epsilon.  :meth:`moments` returns
+    ``m`` and ``v``.  ``step`` uses ``grad`` as scratch space: it is
+    overwritten.
     """
 
     beta_1: float = 0.9
@@ -78,29 +84,34 @@ class Adam:
     epsilon: float = 1e-8
 
     def init(self, params):
-        """State: zero moments, step count 0 and a scratch buffer."""
+        """State: zero (rescaled) moments, step count 0, a scratch buffer."""
         return {
-            "m": np.zeros_like(params),
-            "v": np.zeros_like(params),
+            "M": np.zeros_like(params),
+            "V": np.zeros_like(params),
             "t": 0,
             "buf": np.empty_like(params),
         }
 
+    def moments(self, state):
+        """The first and second moment estimates ``(m, v)`` (new arrays)."""
+        return (1.0 - self.beta_1) * state["M"], (1.0 - self.beta_2) * state["V"]
+
     def step(self, params, grad, state, lr):
         """One in-place update of ``params`` and ``state``; clobbers ``grad``."""
-        m, v, buf = state["m"], state["v"], state["buf"]
+        M, V, buf = state["M"], state["V"], state["buf"]
         state["t"] += 1
         t = state["t"]
-        m *= self.beta_1
-        axpy(1.0 - self.beta_1, grad, m, buf)
+        M *= self.beta_1
+        M += grad
         np.multiply(grad, grad, out=grad)
-        v *= self.beta_2
-        axpy(1.0 - self.beta_2, grad, v, buf)
-        step_size = lr * math.sqrt(1.0 - self.beta_2**t) / (1.0 - self.beta_1**t)
-        np.sqrt(v, out=buf)
-        buf += self.epsilon
-        np.divide(m, buf, out=buf)
-        buf *= step_size
+        V *= self.beta_2
+        V += grad
+        root = math.sqrt(1.0 - self.beta_2)
+        lr_t = lr * math.sqrt(1.0 - self.beta_2**t) / (1.0 - self.beta_1**t)
+        np.sqrt(V, out=buf)
+        buf += self.epsilon / root
+        np.divide(M, buf, out=buf)
+        buf *= lr_t * (1.0 - self.beta_1) / root
         params -= buf
 
 
