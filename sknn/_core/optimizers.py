@@ -9,9 +9,9 @@ two methods::
 The learning rate is passed to every step by the caller, so schedules live
 outside the optimizers (:class:`Schedule`) and an optimizer never decides when
 training stops.  Each update is a handful of vectorised in-place operations on
-the flat parameter vector with one scratch buffer kept in the state (Adam
-also reuses the gradient as scratch space, so its ``step`` overwrites
-``grad``).
+the flat parameter vector.  SGD and RMSprop keep one scratch buffer in their
+state; Adam needs none because it reuses the gradient's memory once the
+moments are updated (its ``step`` overwrites ``grad``).
 """
 
 from __future__ import annotations
@@ -84,13 +84,8 @@ class Adam:
     epsilon: float = 1e-8
 
     def init(self, params):
-        """State: zero (rescaled) moments, step count 0, a scratch buffer."""
-        return {
-            "M": np.zeros_like(params),
-            "V": np.zeros_like(params),
-            "t": 0,
-            "buf": np.empty_like(params),
-        }
+        """State: zero (rescaled) moments and step count 0."""
+        return {"M": np.zeros_like(params), "V": np.zeros_like(params), "t": 0}
 
     def moments(self, state):
         """The first and second moment estimates ``(m, v)`` (new arrays)."""
@@ -98,7 +93,7 @@ class Adam:
 
     def step(self, params, grad, state, lr):
         """One in-place update of ``params`` and ``state``; clobbers ``grad``."""
-        M, V, buf = state["M"], state["V"], state["buf"]
+        M, V = state["M"], state["V"]
         state["t"] += 1
         t = state["t"]
         M *= self.beta_1
@@ -108,11 +103,12 @@ class Adam:
         V += grad
         root = math.sqrt(1.0 - self.beta_2)
         lr_t = lr * math.sqrt(1.0 - self.beta_2**t) / (1.0 - self.beta_1**t)
-        np.sqrt(V, out=buf)
-        buf += self.epsilon / root
-        np.divide(M, buf, out=buf)
-        buf *= lr_t * (1.0 - self.beta_1) / root
-        params -= buf
+        denom = grad  # no longer needed: reuse its memory
+        np.sqrt(V, out=denom)
+        denom += self.epsilon / root
+        np.divide(M, denom, out=denom)
+        denom *= lr_t * (1.0 - self.beta_1) / root
+        params -= denom
 
 
 @dataclass(frozen=True)
