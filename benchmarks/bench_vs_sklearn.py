@@ -441,6 +441,7 @@ class Result:
     sknn_n_iter: int
     sklearn_coef_dtype: str
     sknn_coef_dtype: str
+    loss_noise: float = 0.0
 
     @property
     def ratio(self):
@@ -521,6 +522,10 @@ def run_case(workload, dtype_name, estimators, roofline, X64, y, repeats, log):
     mib = {name: peak_fit_mib(cls, params, X, y) for name, cls in estimators.items()}
 
     sk, nn = models["sklearn"], models["sknn"]
+    noise = 0.0
+    if abs(sk.loss_ - nn.loss_) > DEFAULT_LOSS_RTOL * abs(sk.loss_):
+        noise = seed_noise(estimators, params, X, y)
+        log(f"  {w.name}/{dtype_name} seed-to-seed loss spread: {noise:.4g}")
     return Result(
         workload=w,
         dtype=dtype_name,
@@ -536,7 +541,29 @@ def run_case(workload, dtype_name, estimators, roofline, X64, y, repeats, log):
         sknn_n_iter=int(nn.n_iter_),
         sklearn_coef_dtype=str(sk.coefs_[0].dtype),
         sknn_coef_dtype=str(nn.coefs_[0].dtype),
+        loss_noise=noise,
     )
+
+
+def seed_noise(estimators, params, X, y, seeds=(0, 1, 2)):
+    """Spread of the final loss over random seeds, the larger of the two libraries.
+
+    The libraries draw different random numbers, so their final losses can only
+    agree up to what changing the seed does to either of them.
+
+    Returns
+    -------
+    spread : float
+        ``max - min`` of ``loss_`` over ``seeds``, maximised over libraries.
+    """
+    spread = 0.0
+    for estimator_cls in estimators.values():
+        losses = []
+        for seed in seeds:
+            _, model = timed_fit(estimator_cls, {**params, "random_state": seed}, X, y)
+            losses.append(float(model.loss_))
+        spread = max(spread, max(losses) - min(losses))
+    return spread
 
 
 # --------------------------------------------------------------------------
@@ -617,6 +644,7 @@ def format_details(results):
         "epochs sklearn/sknn",
         "coef dtype sklearn/sknn",
         "loss rel diff",
+        "seed spread",
     ]
     rows = []
     for r in results:
@@ -633,6 +661,7 @@ def format_details(results):
                 f"{r.sklearn_n_iter}/{r.sknn_n_iter}",
                 f"{r.sklearn_coef_dtype}/{r.sknn_coef_dtype}",
                 f"{100 * r.loss_rel_diff:.1f}%",
+                f"{r.loss_noise:.4g}" if r.loss_noise else "-",
             ]
         )
     return _markdown(header, rows)
@@ -677,7 +706,14 @@ def check_targets(results, loss_rtol=DEFAULT_LOSS_RTOL):
         if r.sknn_mib > r.sklearn_mib
     ]
     worst_loss = max(results, key=lambda r: r.loss_rel_diff)
-    loss_ok = worst_loss.loss_rel_diff <= loss_rtol
+    loss_fail = [
+        f"{case(r)} |diff| {abs(r.sknn_loss - r.sklearn_loss):.4g} > seed spread "
+        f"{r.loss_noise:.4g}"
+        for r in results
+        if r.loss_rel_diff > loss_rtol
+        and abs(r.sknn_loss - r.sklearn_loss) > r.loss_noise
+    ]
+    loss_ok = not loss_fail
 
     checks = [
         (
@@ -694,10 +730,11 @@ def check_targets(results, loss_rtol=DEFAULT_LOSS_RTOL):
         ),
         ("peak memory sknn <= sklearn", not mem_fail, mem_fail),
         (
-            f"final loss agreement within {100 * loss_rtol:g}% (largest relative "
-            f"difference {100 * worst_loss.loss_rel_diff:.1f}% on {case(worst_loss)})",
+            f"final loss agreement within {100 * loss_rtol:g}% or within the "
+            f"seed-to-seed spread (largest relative difference "
+            f"{100 * worst_loss.loss_rel_diff:.1f}% on {case(worst_loss)})",
             loss_ok,
-            [],
+            loss_fail,
         ),
     ]
     decided = [ok for _, ok, _ in checks if ok is not None]
