@@ -65,6 +65,11 @@ def _setup(
     return net, params, opt, X, Y, state
 
 
+def _args(net, params, opt, X, Y, state, cfg, seed=0):
+    """Positional arguments of ``fit_stochastic`` with a seeded generator."""
+    return net, params, opt, X, Y, state, cfg, np.random.default_rng(seed)
+
+
 def _scores(seq):
     """A validate function returning a predefined sequence of scores."""
     it = iter(seq)
@@ -174,14 +179,7 @@ def test_best_params_and_convergence_with_validation(n_iter_no_change):
 
     cfg = LoopConfig(batch_size=16, max_iter=30, n_iter_no_change=n_iter_no_change)
     res = fit_stochastic(
-        net,
-        params,
-        opt,
-        X,
-        Y,
-        state,
-        cfg,
-        np.random.default_rng(0),
+        *_args(net, params, opt, X, Y, state, cfg),
         validate=_scores(scores),
         callbacks=[record],
     )
@@ -212,14 +210,7 @@ def test_validate_receives_current_params():
     after = []
     cfg = LoopConfig(batch_size=16, max_iter=3, n_iter_no_change=100)
     fit_stochastic(
-        net,
-        params,
-        opt,
-        X,
-        Y,
-        state,
-        cfg,
-        np.random.default_rng(0),
+        *_args(net, params, opt, X, Y, state, cfg),
         validate=validate,
         callbacks=[lambda r: after.append(params.copy())],
     )
@@ -234,14 +225,7 @@ def test_small_improvements_below_tol_count_as_stall():
     snapshots = {}
     cfg = LoopConfig(batch_size=32, max_iter=20, tol=1e-3, n_iter_no_change=2)
     res = fit_stochastic(
-        net,
-        params,
-        opt,
-        X,
-        Y,
-        state,
-        cfg,
-        np.random.default_rng(0),
+        *_args(net, params, opt, X, Y, state, cfg),
         validate=_scores(scores),
         callbacks=[lambda r: snapshots.__setitem__(r["epoch"], params.copy())],
     )
@@ -270,14 +254,7 @@ def test_adaptive_schedule_lowers_lr_instead_of_stopping():
     scores = [1.0] + [0.5] * 20
     cfg = LoopConfig(batch_size=32, max_iter=10, n_iter_no_change=1)
     res = fit_stochastic(
-        net,
-        params,
-        opt,
-        X,
-        Y,
-        state,
-        cfg,
-        np.random.default_rng(0),
+        *_args(net, params, opt, X, Y, state, cfg),
         validate=_scores(scores),
     )
     assert res.reason == "max_iter"
@@ -293,14 +270,7 @@ def test_adaptive_schedule_stops_at_minimum_rate():
     net, params, opt, X, Y, state = _setup(kind="adaptive", lr=1e-6, validating=True)
     cfg = LoopConfig(batch_size=32, max_iter=10, n_iter_no_change=1)
     res = fit_stochastic(
-        net,
-        params,
-        opt,
-        X,
-        Y,
-        state,
-        cfg,
-        np.random.default_rng(0),
+        *_args(net, params, opt, X, Y, state, cfg),
         validate=_scores([1.0] + [0.5] * 20),
     )
     assert res.reason == "converged"
@@ -332,14 +302,7 @@ def test_callback_records():
     records = []
     cfg = LoopConfig(batch_size=16, max_iter=4, n_iter_no_change=100)
     fit_stochastic(
-        net,
-        params,
-        opt,
-        X,
-        Y,
-        state,
-        cfg,
-        np.random.default_rng(0),
+        *_args(net, params, opt, X, Y, state, cfg),
         validate=_scores([0.1, 0.2, 0.3, 0.4]),
         callbacks=[records.append],
     )
@@ -459,14 +422,7 @@ def _diverge(later):
 
     cfg = LoopConfig(batch_size=8, max_iter=50, n_iter_no_change=100)
     res = fit_stochastic(
-        net,
-        params,
-        opt,
-        X,
-        Y,
-        state,
-        cfg,
-        np.random.default_rng(0),
+        *_args(net, params, opt, X, Y, state, cfg),
         callbacks=[record],
     )
     # finite parameter vectors reached by the steps of the diverging epoch
@@ -667,14 +623,7 @@ def test_verbose_one_prints_iterations(capsys):
     net, params, opt, X, Y, state = _setup(validating=True)
     cfg = LoopConfig(16, 3, n_iter_no_change=100, verbose=1)
     fit_stochastic(
-        net,
-        params,
-        opt,
-        X,
-        Y,
-        state,
-        cfg,
-        np.random.default_rng(0),
+        *_args(net, params, opt, X, Y, state, cfg),
         validate=_scores([0.1, 0.2, 0.3]),
     )
     out = capsys.readouterr().out
