@@ -31,6 +31,7 @@ exactly the objective whose gradient the network computes.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Callable
 
@@ -60,13 +61,19 @@ def weighted_mean(values, sample_weight=None):
     return float(values @ sample_weight / sample_weight.sum())
 
 
+@functools.cache
+def _eps(dtype):
+    """Machine epsilon of ``dtype`` (cached: ``finfo`` is slow to call)."""
+    return np.finfo(dtype).eps
+
+
 def _log_clipped(P, lower=True):
     """``log(clip(P, eps, 1 - eps))`` (or of ``1 - P`` when ``lower`` is False).
 
     Clipping at machine epsilon keeps the log finite for probabilities that
     rounded to exactly 0 or 1.
     """
-    eps = np.finfo(P.dtype).eps
+    eps = _eps(P.dtype)
     Q = P if lower else 1.0 - P
     out = np.maximum(Q, eps)
     np.minimum(out, 1.0 - eps, out=out)
