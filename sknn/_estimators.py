@@ -238,7 +238,8 @@ class _BaseMLP(BaseEstimator):
         X, Y, y_raw = self._validate_input(X, y, incremental, reset=first_pass)
         if not first_pass:  # keep training in the dtype of the fitted weights
             X = X.astype(self.coefs_[0].dtype, copy=False)
-            Y = Y.astype(X.dtype, copy=False)
+            if Y.dtype.kind == "f":  # regression targets; class indicators stay uint8
+                Y = Y.astype(X.dtype, copy=False)
         n_samples, n_features = X.shape
         sw = _check_weights(sample_weight, n_samples, X.dtype)
         sw = self._combine_class_weight(sw, y_raw, X.dtype)
