@@ -7,6 +7,8 @@ gradient clipping, per-epoch callbacks and ``history_``, ``verbose=2``,
 """
 
 import math
+import sys
+import types
 import warnings
 
 import numpy as np
@@ -765,13 +767,60 @@ def test_callbacks_work_with_partial_fit(digits):
 
 
 # ------------------------------------------------------------------ verbose
-def test_verbose_2_prints_progress_line(capsys, digits):
+def test_verbose_2_prints_progress_line(capsys, monkeypatch, digits):
+    # without a progress library the bar is plain text
+    monkeypatch.setitem(sys.modules, "tqdm", None)
+    monkeypatch.setitem(sys.modules, "tqdm.auto", None)
     X, y = digits[0][:100], digits[1][:100]
     _clf(max_iter=3, verbose=2).fit(X, y)
     out = capsys.readouterr().out
     assert "epoch 3/3" in out
     assert "\r" in out
     assert "Iteration" not in out
+
+
+def test_verbose_2_uses_tqdm_when_installed(monkeypatch, digits):
+    events = []
+
+    class FakeBar:
+        def __init__(self, total, unit, file):
+            events.append(("init", total, unit))
+            self.n = 0
+
+        def update(self, k):
+            self.n += k
+            events.append(("update", self.n))
+
+        def set_postfix(self, **kwargs):
+            events.append(("postfix", sorted(kwargs)))
+
+        def close(self):
+            events.append(("close",))
+
+    fake = types.ModuleType("tqdm.auto")
+    fake.tqdm = FakeBar
+    monkeypatch.setitem(sys.modules, "tqdm", types.ModuleType("tqdm"))
+    monkeypatch.setitem(sys.modules, "tqdm.auto", fake)
+    X, y = digits[0][:100], digits[1][:100]
+    _clf(max_iter=3, verbose=2).fit(X, y)
+    assert events[0] == ("init", 3, "epoch")
+    assert [e[1] for e in events if e[0] == "update"] == [1, 2, 3]
+    assert ("postfix", ["loss"]) in events
+    assert events[-1] == ("close",)
+
+
+def test_scorer_without_sample_weight_argument_with_class_weight(imbalanced):
+    X, _, y, _ = imbalanced
+    calls = []
+
+    def scorer(est, X_val, y_val):  # takes no sample_weight
+        calls.append(len(y_val))
+        return float(np.mean(est.predict(X_val) == y_val))
+
+    est = _clf(early_stopping=True, class_weight="balanced", scoring=scorer)
+    est.fit(X, y)
+    assert len(calls) == est.n_iter_
+    assert est.best_validation_score_ == max(est.validation_scores_)
 
 
 # ------------------------------------------------------ TrainingCurveDisplay

@@ -1052,3 +1052,21 @@ def test_round_trip_then_keep_training(fitted_pair):
     assert np.isfinite(loaded.predict(Xb)).all()
     # the original was not touched by training the copy
     assert not all(np.array_equal(u, v) for u, v in zip(_arrays(loaded), _arrays(reg)))
+
+
+@pytest.mark.parametrize("Est", [MLPClassifierNN, MLPRegressorNN])
+def test_predict_warns_when_outputs_overflow(Est):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(30, 3))
+    y = (X[:, 0] > 0).astype(int)
+    est = Est(hidden_layer_sizes=(4, 4), max_iter=3, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est.fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        est.predict(X)  # ordinary inputs: no warning
+    for W in est.coefs_:
+        W *= 1e200  # weights that overflow every layer
+    with pytest.warns(RuntimeWarning, match="not finite"):
+        est.predict(X)
