@@ -21,8 +21,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._inplace import axpy
-
 __all__ = ["SGD", "Adam", "AdamW", "RMSprop", "Schedule", "make_optimizer"]
 
 
@@ -49,11 +47,13 @@ class SGD:
     def step(self, params, grad, state, lr):
         """One in-place update of ``params`` and ``state``."""
         v, buf = state["velocity"], state["buf"]
+        np.multiply(grad, lr, out=buf)  # lr * g, used twice with Nesterov
         v *= self.momentum
-        axpy(-lr, grad, v, buf)
+        v -= buf
         if self.nesterov:
-            axpy(self.momentum, v, params, buf)
-            axpy(-lr, grad, params, buf)
+            params -= buf
+            np.multiply(v, self.momentum, out=buf)
+            params += buf
         else:
             params += v
 
