@@ -505,24 +505,23 @@ class _BaseMLP(BaseEstimator):
     def _forward(self, X):
         """Output activations of the fitted network for new data ``X``.
 
-        ``X`` is validated as scikit-learn's MLP does at predict time and cast
-        to the weights' dtype.  Outputs that overflow to non-finite values
-        (inputs far outside the training range) raise a warning instead of
-        passing silently.
+        ``X`` is validated as scikit-learn's MLP does at predict time; the
+        product runs in the promoted dtype of ``X`` and the weights, as
+        scikit-learn's does (float32 weights on float64 data give float64
+        outputs).  Outputs that overflow to non-finite values (inputs far
+        outside the training range) raise a warning instead of passing
+        silently.
         """
         X = validate_data(self, X, accept_sparse=["csr", "csc"], reset=False)
+        dtype = np.result_type(X.dtype, self.coefs_[0].dtype)
+        if not np.issubdtype(dtype, np.floating):
+            dtype = np.float64
         net = Network(
             [X.shape[1], *[c.shape[1] for c in self.coefs_]],
             self.activation,
             self._loss_name(),
-            dtype=self.coefs_[0].dtype,
+            dtype=dtype,
         )
-        # compute in the promoted dtype, as scikit-learn's matrix products do:
-        # float32 weights on float64 data give float64 outputs
-        dtype = np.result_type(X.dtype, self.coefs_[0].dtype)
-        if not np.issubdtype(dtype, np.floating):
-            dtype = np.float64
-        net.dtype = np.dtype(dtype)
         params = net.pack(self.coefs_, self.intercepts_)
         X = X.astype(dtype, copy=False)
         with np.errstate(over="ignore", invalid="ignore"):
