@@ -8,6 +8,9 @@ import scipy.sparse as sp
 
 from sknn._core.network import Network, Workspace
 
+# every test runs on both element-wise backends (conftest.kernels)
+pytestmark = pytest.mark.usefixtures("kernels")
+
 HIDDEN = ["identity", "logistic", "tanh", "relu", "leaky_relu", "elu", "gelu"]
 LOSS_NAMES = ["log_loss", "binary_log_loss", "squared_error", "poisson"]
 N_OUT = {"log_loss": 3, "binary_log_loss": 3, "squared_error": 2, "poisson": 2}

@@ -14,6 +14,9 @@ from sknn._core.optimizers import (
     make_optimizer,
 )
 
+# every test runs on both element-wise backends (conftest.kernels)
+pytestmark = pytest.mark.usefixtures("kernels")
+
 
 def _vectors(n=11, seed=0):
     rng = np.random.default_rng(seed)

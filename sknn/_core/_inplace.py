@@ -5,11 +5,15 @@ on every call; for parameter-sized vectors that is a large allocation per
 minibatch.  :func:`axpy` writes the product into a preallocated buffer
 instead.  (BLAS's own axpy would avoid the buffer, but SciPy links a second
 BLAS library whose thread pool then competes with NumPy's for the cores.)
+With Numba installed the update is one compiled pass and the buffer is not
+touched.
 """
 
 from __future__ import annotations
 
 import numpy as np
+
+from . import _fused
 
 __all__ = ["axpy"]
 
@@ -26,6 +30,9 @@ def axpy(a, x, y, buf):
     buf : ndarray of shape (n,) or larger
         Scratch space (its leading ``n`` entries are overwritten).
     """
+    if _fused.enabled():
+        _fused.axpy(y.dtype.type(a), x, y)
+        return y
     tmp = buf[: x.shape[0]]
     np.multiply(x, a, out=tmp)
     y += tmp

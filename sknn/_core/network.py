@@ -20,9 +20,10 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
+from . import _fused
 from ._inplace import axpy
-from .activations import ACTIVATIONS, OUTPUT_ACTIVATIONS
-from .losses import LOSSES
+from .activations import ACTIVATIONS, LEAKY_RELU_SLOPE, OUTPUT_ACTIVATIONS
+from .losses import LOSSES, _eps
 
 __all__ = ["Network", "Workspace"]
 
@@ -258,6 +259,15 @@ class Network:
         act = self.activation
         keep_Z = act.needs_input
         sparse = sp.issparse(X)
+        # compiled kernels (Numba) fusing bias + activation and derivative +
+        # bias gradient; None where NumPy does the work
+        fused_fwd = fused_bwd = fused_out = None
+        if _fused.enabled():
+            fused_fwd = _fused.BIAS_FORWARD.get(act.name)
+            fused_bwd = _fused.BACKWARD.get(act.name)
+            fused_out = _fused.OUTPUT.get(self.loss.name)
+            one = self.dtype.type(1.0)
+            slope = self.dtype.type(LEAKY_RELU_SLOPE)
 
         # forward
         inputs = [X]  # input to layer i (after dropout)
@@ -269,13 +279,20 @@ class Network:
                 Zb[...] = X @ W[0]
             else:
                 np.matmul(inputs[i], W[i], out=Zb)
-            Zb += b[i]
             if i == L - 1:
+                if fused_out is not None:
+                    break  # output, loss and delta below, in one kernel
+                Zb += b[i]
                 P = self.out_activation.forward(Zb)
                 outs.append(P)
                 break
             Zs.append(Zb if keep_Z else None)
-            A = act.forward(Zb)  # in place, except for activations keeping Z
+            if fused_fwd is not None:
+                fused_fwd(Zb, b[i], slope)
+                A = Zb
+            else:
+                Zb += b[i]
+                A = act.forward(Zb)  # in place, except for activations keeping Z
             outs.append(A)
             M = None if masks is None else masks[i]
             if M is None:
@@ -285,24 +302,33 @@ class Network:
                 np.multiply(A, M, out=Ad)
                 inputs.append(Ad)
 
-        loss = None
-        if compute_loss:
-            loss = self.loss.value(Y, P, sample_weight)
-
         # backward: dL/dZ of the output layer is s_i (P - Y) / S for the
         # canonical links; scaling here makes every later gradient final
+        loss = None
         D = ws.D[L - 1][:n]
-        np.subtract(P, Y, out=D)
-        if sample_weight is None:
-            D *= 1.0 / S
+        bias_done = fused_out is not None  # whether gb[i] is already filled
+        if fused_out is not None:
+            sw = ws.no_weights if sample_weight is None else sample_weight
+            inv_S = self.dtype.type(1.0 / S)
+            eps = self.dtype.type(_eps(self.dtype))
+            total = fused_out(Zb, b[L - 1], Y, sw, inv_S, D, gb[L - 1], eps)
+            if compute_loss:
+                loss = total / S
         else:
-            D *= (sample_weight * (1.0 / S))[:, None]
+            if compute_loss:
+                loss = self.loss.value(Y, P, sample_weight)
+            np.subtract(P, Y, out=D)
+            if sample_weight is None:
+                D *= 1.0 / S
+            else:
+                D *= (sample_weight * (1.0 / S))[:, None]
         for i in range(L - 1, -1, -1):
             if i == 0 and sparse:
                 gW[0][...] = X.T @ D
             else:
                 np.matmul(inputs[i].T, D, out=gW[i])
-            np.add.reduce(D, axis=0, out=gb[i])
+            if not bias_done:
+                np.add.reduce(D, axis=0, out=gb[i])
             if i == 0:
                 break
             Dprev = ws.D[i - 1][:n]
@@ -310,7 +336,11 @@ class Network:
             M = None if masks is None else masks[i - 1]
             if M is not None:
                 Dprev *= M
-            act.backward(outs[i - 1], Dprev, Zs[i - 1])
+            bias_done = fused_bwd is not None
+            if bias_done:
+                fused_bwd(outs[i - 1], Dprev, gb[i - 1], one, slope)
+            else:
+                act.backward(outs[i - 1], Dprev, Zs[i - 1])
             D = Dprev
 
         if alpha:
@@ -336,6 +366,7 @@ class Workspace:
         self.capacity = int(capacity)
         self._bound = None
         self.coef_buf = np.empty(net.n_coefs, dtype=net.dtype)
+        self.no_weights = np.empty(0, dtype=net.dtype)  # "unit weights" for kernels
         units = net.layer_units[1:]
         dt = net.dtype
         self.Z = [np.empty((capacity, u), dtype=dt) for u in units]
