@@ -330,14 +330,17 @@ class _Batches:
                 continue
             idx = order[start:stop]
             m = stop - start
+            # ``idx`` comes from a permutation, so every index is valid and
+            # mode="clip" never clips; unlike the default mode="raise" it lets
+            # NumPy write straight into ``out`` instead of through a temporary
             if self.sparse:
                 Xb = self.X[idx]
             else:
-                Xb = np.take(self.X, idx, axis=0, out=self.Xbuf[:m])
-            Yb = np.take(self.Y, idx, axis=0, out=self.Ybuf[:m])
+                Xb = np.take(self.X, idx, axis=0, out=self.Xbuf[:m], mode="clip")
+            Yb = np.take(self.Y, idx, axis=0, out=self.Ybuf[:m], mode="clip")
             sw = None
             if self.sw is not None:
-                sw = np.take(self.sw, idx, out=self.swbuf[:m])
+                sw = np.take(self.sw, idx, out=self.swbuf[:m], mode="clip")
             yield Xb, Yb, sw
 
 
