@@ -127,6 +127,7 @@ def main(argv=None):
 
     import sknn
     from sknn import MLPClassifierNN
+    from sknn._core import _fused
 
     X, y = load_digits(return_X_y=True)
     X_train, X_test, y_train, y_test = train_test_split(
@@ -150,6 +151,10 @@ def main(argv=None):
     print(f"settings: {settings_text}; all other parameters at their defaults")
     threads = "library default" if args.threads is None else args.threads
     print(f"timing: fastest of {repeat} fit(s) per model; BLAS threads: {threads}")
+    print(
+        f"sknn element-wise work: {_fused.describe()}; an untimed warm-up fit "
+        "absorbs first-call costs, Numba's one-off compilation included"
+    )
     print()
 
     sk_name, nn_name = "scikit-learn MLPClassifier", "sknn MLPClassifierNN"

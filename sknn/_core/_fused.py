@@ -38,6 +38,7 @@ __all__ = [
     "BACKWARD",
     "BIAS_FORWARD",
     "OUTPUT",
+    "describe",
     "adam",
     "axpy",
     "enabled",
@@ -82,6 +83,15 @@ def set_enabled(flag):
     previous = _state["enabled"]
     _state["enabled"] = flag
     return previous
+
+
+def describe():
+    """One line saying which element-wise kernels run, for reports."""
+    if _state["enabled"]:
+        return f"Numba {numba.__version__} kernels"
+    if AVAILABLE:
+        return "NumPy kernels (Numba disabled)"
+    return 'NumPy kernels (pip install "sknn[fast]" for compiled ones)'
 
 
 @contextlib.contextmanager
