@@ -254,6 +254,26 @@ def test_multiclass_fit_agrees_on_both_backends(name, dtype):
     np.testing.assert_array_equal(got.predict(X), ref.predict(X))
 
 
+@needs_numba
+def test_compile_without_cache_location(monkeypatch):
+    calls = []
+
+    def fake_njit(**options):
+        calls.append(options)
+        if options.get("cache"):
+            raise RuntimeError("cannot cache function: no locator available")
+        return lambda func: ("compiled", func)
+
+    monkeypatch.setattr(_fused.numba, "njit", fake_njit)
+
+    def kernel(x):
+        return x
+
+    assert _fused._compile(kernel) == ("compiled", kernel)
+    assert [c.get("cache", False) for c in calls] == [True, False]
+    assert calls[1]["error_model"] == "numpy"
+
+
 # ------------------------------------------------------------ switching
 def test_use_restores_previous_setting():
     before = _fused.enabled()

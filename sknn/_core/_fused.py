@@ -113,7 +113,14 @@ def _compile(func):
     """
     if numba is None:  # pragma: no cover - exercised when numba is absent
         return func
-    return numba.njit(cache=True, nogil=True, error_model="numpy")(func)
+    options = {"nogil": True, "error_model": "numpy"}
+    try:
+        return numba.njit(cache=True, **options)(func)
+    except RuntimeError:
+        # Numba refuses caching when it finds no writable cache directory (a
+        # read-only install without a usable home directory): compile in
+        # every process instead
+        return numba.njit(**options)(func)
 
 
 # ------------------------------------------------------------------ vectors
