@@ -38,9 +38,9 @@ __all__ = [
     "BACKWARD",
     "BIAS_FORWARD",
     "OUTPUT",
-    "describe",
     "adam",
     "axpy",
+    "describe",
     "enabled",
     "rmsprop",
     "set_enabled",
@@ -297,7 +297,8 @@ def _softmax_log_loss(Z, b, Y, sw, inv_S, D, gb, eps):
     the loss can differ from the NumPy path in the last bit.
     """
     n, k = Z.shape
-    one = inv_S / inv_S
+    one = eps / eps  # typed like the arrays, so float32 stays float32
+    zero = one - one
     upper = one - eps
     weighted = sw.shape[0] > 0
     total = 0.0
@@ -310,7 +311,7 @@ def _softmax_log_loss(Z, b, Y, sw, inv_S, D, gb, eps):
             Z[i, j] = z
             if z > top:
                 top = z
-        norm = Z[i, 0] - Z[i, 0]  # typed zero
+        norm = zero
         for j in range(k):
             e = math.exp(Z[i, j] - top)
             Z[i, j] = e

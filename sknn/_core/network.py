@@ -82,6 +82,17 @@ class Network:
             self._intercept_slices.append(slice(start, start + fan_out))
             start += fan_out
         self.n_params = start
+        # fused kernels for this activation and loss (None where NumPy does
+        # the work) and the dtype-typed constants they take; whether they run
+        # is decided per call, by _fused.enabled()
+        self._kernels = (
+            _fused.BIAS_FORWARD.get(self.activation.name),
+            _fused.BACKWARD.get(self.activation.name),
+            _fused.OUTPUT.get(self.loss.name),
+        )
+        self._one = self.dtype.type(1.0)
+        self._slope = self.dtype.type(LEAKY_RELU_SLOPE)
+        self._eps = self.dtype.type(_eps(self.dtype))
 
     # ------------------------------------------------------------ parameters
     def unpack(self, flat):
@@ -259,15 +270,11 @@ class Network:
         act = self.activation
         keep_Z = act.needs_input
         sparse = sp.issparse(X)
-        # compiled kernels (Numba) fusing bias + activation and derivative +
-        # bias gradient; None where NumPy does the work
+        # compiled kernels (Numba) fusing bias + activation, derivative + bias
+        # gradient, and output + loss + delta; None where NumPy does the work
         fused_fwd = fused_bwd = fused_out = None
         if _fused.enabled():
-            fused_fwd = _fused.BIAS_FORWARD.get(act.name)
-            fused_bwd = _fused.BACKWARD.get(act.name)
-            fused_out = _fused.OUTPUT.get(self.loss.name)
-            one = self.dtype.type(1.0)
-            slope = self.dtype.type(LEAKY_RELU_SLOPE)
+            fused_fwd, fused_bwd, fused_out = self._kernels
 
         # forward
         inputs = [X]  # input to layer i (after dropout)
@@ -288,7 +295,7 @@ class Network:
                 break
             Zs.append(Zb if keep_Z else None)
             if fused_fwd is not None:
-                fused_fwd(Zb, b[i], slope)
+                fused_fwd(Zb, b[i], self._slope)
                 A = Zb
             else:
                 Zb += b[i]
@@ -310,8 +317,7 @@ class Network:
         if fused_out is not None:
             sw = ws.no_weights if sample_weight is None else sample_weight
             inv_S = self.dtype.type(1.0 / S)
-            eps = self.dtype.type(_eps(self.dtype))
-            total = fused_out(Zb, b[L - 1], Y, sw, inv_S, D, gb[L - 1], eps)
+            total = fused_out(Zb, b[L - 1], Y, sw, inv_S, D, gb[L - 1], self._eps)
             if compute_loss:
                 loss = total / S
         else:
@@ -338,7 +344,7 @@ class Network:
                 Dprev *= M
             bias_done = fused_bwd is not None
             if bias_done:
-                fused_bwd(outs[i - 1], Dprev, gb[i - 1], one, slope)
+                fused_bwd(outs[i - 1], Dprev, gb[i - 1], self._one, self._slope)
             else:
                 act.backward(outs[i - 1], Dprev, Zs[i - 1])
             D = Dprev
