@@ -17,6 +17,9 @@ import joblib
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from _common import coefs_equal as _coefs_equal
+from _common import small_classifier as _small_clf
+from _common import small_regressor as _small_reg
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.base import clone, is_classifier, is_regressor
 from sklearn.datasets import (
@@ -58,23 +61,6 @@ def regression():
     X = StandardScaler().fit_transform(X)
     y = (y - y.mean()) / y.std()
     return X, y
-
-
-def _small_clf(**params):
-    params = {"hidden_layer_sizes": (16,), "max_iter": 10, "random_state": 0, **params}
-    return MLPClassifierNN(**params)
-
-
-def _small_reg(**params):
-    params = {"hidden_layer_sizes": (16,), "max_iter": 10, "random_state": 0, **params}
-    return MLPRegressorNN(**params)
-
-
-def _coefs_equal(a, b):
-    return len(a.coefs_) == len(b.coefs_) and all(
-        np.array_equal(x, y)
-        for x, y in zip(a.coefs_ + a.intercepts_, b.coefs_ + b.intercepts_)
-    )
 
 
 def _fitted_attrs(est):

@@ -14,6 +14,10 @@ import warnings
 import numpy as np
 import pytest
 import sklearn
+from _common import RECORD_KEYS
+from _common import coefs_equal as _coefs_equal
+from _common import small_classifier as _clf
+from _common import small_regressor as _reg
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.datasets import (
     load_digits,
@@ -36,18 +40,9 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.class_weight import compute_sample_weight
 
-from sknn import MLPClassifierNN, MLPRegressorNN, TrainingCurveDisplay
+from sknn import TrainingCurveDisplay
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
-
-RECORD_KEYS = {
-    "epoch",
-    "train_loss",
-    "val_score",
-    "val_loss",
-    "learning_rate",
-    "seconds",
-}
 
 
 # --------------------------------------------------------------------- data
@@ -86,23 +81,6 @@ def regression():
     X = StandardScaler().fit_transform(X)
     y = (y - y.mean()) / y.std()
     return X[:200], y[:200], X[200:], y[200:]
-
-
-def _clf(**params):
-    params = {"hidden_layer_sizes": (16,), "max_iter": 10, "random_state": 0, **params}
-    return MLPClassifierNN(**params)
-
-
-def _reg(**params):
-    params = {"hidden_layer_sizes": (16,), "max_iter": 10, "random_state": 0, **params}
-    return MLPRegressorNN(**params)
-
-
-def _coefs_equal(a, b):
-    return all(
-        np.array_equal(x, y)
-        for x, y in zip(a.coefs_ + a.intercepts_, b.coefs_ + b.intercepts_)
-    )
 
 
 def _weights_of(y, class_weight):

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import scipy.optimize
 import scipy.sparse as sp
+from _common import RECORD_KEYS
 
 from sknn._core.network import Network
 from sknn._core.optimizers import SGD, Adam, AdamW, RMSprop, Schedule
@@ -16,15 +17,6 @@ from sknn._core.training import (
     fit_lbfgs,
     fit_stochastic,
 )
-
-RECORD_KEYS = {
-    "epoch",
-    "train_loss",
-    "val_score",
-    "val_loss",
-    "learning_rate",
-    "seconds",
-}
 
 
 def _data(n=64, seed=0, loss="squared_error"):
