@@ -13,7 +13,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sknn import MLPClassifierNN, MLPRegressorNN
 from sknn._core import _fused
 from sknn._core.activations import ACTIVATIONS, LEAKY_RELU_SLOPE
-from sknn._core.optimizers import SGD, Adam, AdamW, RMSprop
+from sknn._core.optimizers import SGD, Adam, AdamW, L2Gradient, RMSprop
 
 needs_numba = pytest.mark.skipif(not _fused.AVAILABLE, reason="numba not installed")
 DTYPES = [np.float64, np.float32]
@@ -29,7 +29,7 @@ OPTIMIZERS = {
 }
 
 
-def _run_steps(opt, dtype, use_kernels, n=57, steps=4):
+def _run_steps(opt, dtype, use_kernels, n=57, steps=4, n_l2=0):
     rng = np.random.default_rng(0)
     params = rng.standard_normal(n).astype(dtype)
     state = opt.init(params)
@@ -37,7 +37,10 @@ def _run_steps(opt, dtype, use_kernels, n=57, steps=4):
         for k in range(steps):
             grad = rng.standard_normal(n).astype(dtype)
             grad[k] = 0.0  # exact zeros exercise sqrt(0) + eps
-            opt.step(params, grad, state, 0.01 * (k + 1))
+            l2 = None
+            if n_l2:
+                l2 = L2Gradient(0.07 * (k + 1), n_l2, np.empty(n_l2, dtype))
+            opt.step(params, grad, state, 0.01 * (k + 1), l2=l2)
     arrays = {key: v for key, v in state.items() if isinstance(v, np.ndarray)}
     return params, arrays
 
@@ -45,9 +48,10 @@ def _run_steps(opt, dtype, use_kernels, n=57, steps=4):
 @needs_numba
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("name", sorted(OPTIMIZERS))
-def test_optimizer_step_identical_to_numpy(name, dtype):
-    p_np, s_np = _run_steps(OPTIMIZERS[name], dtype, False)
-    p_jit, s_jit = _run_steps(OPTIMIZERS[name], dtype, True)
+@pytest.mark.parametrize("n_l2", [0, 31], ids=["no_l2", "l2"])
+def test_optimizer_step_identical_to_numpy(name, dtype, n_l2):
+    p_np, s_np = _run_steps(OPTIMIZERS[name], dtype, False, n_l2=n_l2)
+    p_jit, s_jit = _run_steps(OPTIMIZERS[name], dtype, True, n_l2=n_l2)
     assert p_jit.dtype == dtype
     np.testing.assert_array_equal(p_jit, p_np)
     assert s_jit.keys() == s_np.keys()

@@ -282,6 +282,34 @@ def test_compute_loss_false_same_gradient():
     np.testing.assert_array_equal(g1, g2)
 
 
+@pytest.mark.parametrize("weighted", [False, True])
+def test_l2_grad_false_leaves_out_only_the_l2_term(weighted):
+    net, units, params, X, Y, sw, rng = _setup("tanh", "log_loss")
+    sw = sw if weighted else None
+    g_full, g_part = np.empty(net.n_params), np.empty(net.n_params)
+    l_full = net.loss_grad(params, X, Y, g_full, sample_weight=sw, alpha=0.3)
+    l_part = net.loss_grad(
+        params, X, Y, g_part, sample_weight=sw, alpha=0.3, l2_grad=False
+    )
+    assert l_part == l_full  # the penalty stays in the objective
+    S = len(X) if sw is None else sw.sum()
+    coef = net.l2_coef(0.3, len(X), sw)
+    assert coef == pytest.approx(0.3 / S, rel=1e-15)
+    n = net.n_coefs
+    np.testing.assert_array_equal(g_part[n:], g_full[n:])  # biases
+    np.testing.assert_array_equal(g_part[:n] + coef * params[:n], g_full[:n])
+    assert np.abs(g_part[:n] - g_full[:n]).max() > 1e-3
+
+
+def test_l2_coef_and_batch_weight():
+    net = Network([3, 2, 1], "relu", "squared_error")
+    assert net.batch_weight(5, None) == 5.0
+    assert net.batch_weight(3, np.array([0.5, 1.0, 2.0])) == 3.5
+    assert net.l2_coef(0.7, 5) == pytest.approx(0.14)
+    assert net.l2_coef(0.7, 3, np.array([0.5, 1.0, 2.0])) == pytest.approx(0.2)
+    assert net.l2_coef(0.7, 2, np.zeros(2)) == 0.0  # a batch weighing nothing
+
+
 def test_loss_grad_does_not_modify_inputs():
     net, units, params, X, Y, sw, rng = _setup("gelu", "log_loss", dropout=[0.2, 0.2])
     masks = net.draw_masks(rng, len(X))

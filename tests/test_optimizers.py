@@ -9,6 +9,7 @@ from sknn._core.optimizers import (
     SGD,
     Adam,
     AdamW,
+    L2Gradient,
     RMSprop,
     Schedule,
     make_optimizer,
@@ -263,6 +264,36 @@ def test_step_leaves_grad_unchanged(name):
         opt.step(params, g, state, 0.1)
         np.testing.assert_array_equal(g, g0)
     assert not np.array_equal(params, p0)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("name", sorted(OPTIMIZERS))
+def test_l2_gradient_equals_adding_it_first(name, dtype):
+    # a step given L2Gradient(c, n) is a step on grad + c * params[:n], the
+    # term read from the weights before AdamW's decay
+    opt = OPTIMIZERS[name]
+    p0, g1, g2 = (v.astype(dtype) for v in _vectors(seed=15))
+    coef, n = 0.3, 7
+    ref, params = p0.copy(), p0.copy()
+    st_ref, st = opt.init(ref), opt.init(params)
+    for k, g in enumerate((g1, g2)):
+        lr = 0.05 * (k + 1)
+        full = g.copy()
+        full[:n] += dtype(coef) * ref[:n]
+        opt.step(ref, full, st_ref, lr)
+        l2 = L2Gradient(coef, n, np.empty(n, dtype))
+        opt.step(params, g.copy(), st, lr, l2=l2)
+        np.testing.assert_array_equal(params, ref)
+        for key, value in st_ref.items():
+            if isinstance(value, np.ndarray) and key != "buf":
+                np.testing.assert_array_equal(st[key], value)
+    # the term moves the first n entries only (every step is element-wise)
+    plain = p0.copy()
+    st_plain = opt.init(plain)
+    opt.step(plain, g1.copy(), st_plain, 0.05)
+    opt.step(plain, g2.copy(), st_plain, 0.1)
+    assert not np.array_equal(plain[:n], params[:n])
+    np.testing.assert_array_equal(plain[n:], params[n:])
 
 
 @pytest.mark.parametrize("name", sorted(OPTIMIZERS))

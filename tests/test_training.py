@@ -386,8 +386,8 @@ class _Recording:
     def init(self, params):
         return self.opt.init(params)
 
-    def step(self, params, grad, state, lr):
-        self.opt.step(params, grad, state, lr)
+    def step(self, params, grad, state, lr, l2=None):
+        self.opt.step(params, grad, state, lr, l2=l2)
         self.after.append(params.copy())
 
 
@@ -608,6 +608,40 @@ def test_max_grad_norm_in_loop():
     )
     fit_stochastic(net, params2, opt, X, Y, state2, cfg2, np.random.default_rng(0))
     np.testing.assert_allclose(params2, p0 - 1e-2 * g, rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.usefixtures("kernels")
+@pytest.mark.parametrize("sample_weight", [False, True])
+@pytest.mark.parametrize(
+    "opt",
+    [Adam(), AdamW(weight_decay=0.1, n_decay=40), SGD(0.9, True), RMSprop()],
+    ids=["adam", "adamw", "sgd", "rmsprop"],
+)
+def test_l2_added_by_the_step_equals_l2_in_the_backward_pass(opt, sample_weight):
+    # Without clipping the loop hands the L2 gradient to the optimizer step;
+    # with a bound too large to ever clip, the backward pass adds it.  Both
+    # must train to the same weights, bit for bit, and the same losses.
+    runs = []
+    for max_grad_norm in (None, 1e300):
+        net, params, _, X, Y, state = _setup(opt, n=50)
+        sw = np.linspace(0.5, 2.0, len(X)) if sample_weight else None
+        cfg = LoopConfig(
+            batch_size=16,
+            max_iter=3,
+            alpha=0.5,
+            max_grad_norm=max_grad_norm,
+            n_iter_no_change=10,
+        )
+        fit_stochastic(*_args(net, params, opt, X, Y, state, cfg), sample_weight=sw)
+        runs.append((params, state.loss_curve))
+    (deferred, curve1), (in_backward, curve2) = runs
+    np.testing.assert_array_equal(deferred, in_backward)
+    assert curve1 == curve2
+    # and the penalty really acts: without it the weights differ
+    net, params, _, X, Y, state = _setup(opt, n=50)
+    cfg = LoopConfig(batch_size=16, max_iter=3, n_iter_no_change=10)
+    fit_stochastic(*_args(net, params, opt, X, Y, state, cfg))
+    assert np.abs(params - deferred)[: net.n_coefs].max() > 1e-6
 
 
 # ------------------------------------------------------------ verbosity

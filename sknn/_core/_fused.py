@@ -131,59 +131,94 @@ def axpy(a, x, y):
         y[i] += a * x[i]
 
 
-@_compile
-def adam(params, grad, M, V, beta_1, beta_2, eps, step, n_decay, decay):
-    """One Adam step on rescaled moments, with optional decoupled decay.
+# Each optimizer kernel can add the L2 penalty's gradient, ``l2 * params[i]``
+# for ``i < n_l2``, to the gradient as it reads it: the same rounding as adding
+# it first with :func:`axpy`, one pass over memory fewer.  The update of one
+# entry lives in a small function that Numba inlines into two loops (with and
+# without the L2 term), so both loops stay branch-free and vectorise.
 
-    For ``i < n_decay`` first ``params[i] *= decay``; then, for every ``i``::
+
+@_compile
+def _adam_entry(params, M, V, i, g, beta_1, beta_2, eps, step):
+    m = M[i] * beta_1 + g
+    v = V[i] * beta_2 + g * g
+    M[i] = m
+    V[i] = v
+    params[i] -= (m / (math.sqrt(v) + eps)) * step
+
+
+@_compile
+def adam(params, grad, M, V, beta_1, beta_2, eps, step, n_decay, decay, n_l2, l2):
+    """One Adam step on rescaled moments, with optional decay and L2 term.
+
+    For ``i < n_decay`` first ``params[i] *= decay``; then, for every ``i``,
+    with ``g = grad[i] + l2 * params[i]`` for ``i < n_l2`` and ``grad[i]``
+    otherwise::
 
         M <- beta_1 * M + g
         V <- beta_2 * V + g * g
         params <- params - step * M / (sqrt(V) + eps)
 
     written as ``params - (M / (sqrt(V) + eps)) * step``, the order of
-    :meth:`sknn._core.optimizers.Adam.step`.  ``grad`` is left unchanged.
+    :meth:`sknn._core.optimizers.Adam.step`.  The L2 term would read the
+    decayed weights, so callers pass ``n_l2 = 0`` whenever ``n_decay > 0``.
+    ``grad`` is left unchanged.
     """
     for i in range(n_decay):
         params[i] *= decay
-    for i in range(params.shape[0]):
-        g = grad[i]
-        m = M[i] * beta_1 + g
-        v = V[i] * beta_2 + g * g
-        M[i] = m
-        V[i] = v
-        params[i] -= (m / (math.sqrt(v) + eps)) * step
+    for i in range(n_l2):
+        g = grad[i] + l2 * params[i]
+        _adam_entry(params, M, V, i, g, beta_1, beta_2, eps, step)
+    for i in range(n_l2, params.shape[0]):
+        _adam_entry(params, M, V, i, grad[i], beta_1, beta_2, eps, step)
 
 
 @_compile
-def sgd(params, grad, velocity, lr, momentum, nesterov):
+def _sgd_entry(params, velocity, i, g, lr, momentum, nesterov):
+    u = g * lr
+    v = velocity[i] * momentum - u
+    velocity[i] = v
+    if nesterov:
+        params[i] = (params[i] - u) + v * momentum
+    else:
+        params[i] += v
+
+
+@_compile
+def sgd(params, grad, velocity, lr, momentum, nesterov, n_l2, l2):
     """One SGD step with (Nesterov) momentum, as ``optimizers.SGD.step``.
 
-    ``u = lr * g``; ``v <- v * momentum - u``; then ``params += v``, or with
-    Nesterov ``params <- (params - u) + v * momentum``.
+    With ``g = grad[i] + l2 * params[i]`` for ``i < n_l2`` (else ``grad[i]``)
+    and ``u = lr * g``: ``v <- v * momentum - u``; then ``params += v``, or
+    with Nesterov ``params <- (params - u) + v * momentum``.
     """
-    for i in range(params.shape[0]):
-        u = grad[i] * lr
-        v = velocity[i] * momentum - u
-        velocity[i] = v
-        if nesterov:
-            params[i] = (params[i] - u) + v * momentum
-        else:
-            params[i] += v
+    for i in range(n_l2):
+        g = grad[i] + l2 * params[i]
+        _sgd_entry(params, velocity, i, g, lr, momentum, nesterov)
+    for i in range(n_l2, params.shape[0]):
+        _sgd_entry(params, velocity, i, grad[i], lr, momentum, nesterov)
 
 
 @_compile
-def rmsprop(params, grad, s, lr, rho, one_minus_rho, eps):
+def _rmsprop_entry(params, s, i, g, lr, rho, one_minus_rho, eps):
+    r = s[i] * rho + (g * g) * one_minus_rho
+    s[i] = r
+    params[i] -= (g / (math.sqrt(r) + eps)) * lr
+
+
+@_compile
+def rmsprop(params, grad, s, lr, rho, one_minus_rho, eps, n_l2, l2):
     """One RMSprop step, as ``optimizers.RMSprop.step``.
 
+    With ``g = grad[i] + l2 * params[i]`` for ``i < n_l2`` (else ``grad[i]``):
     ``s <- s * rho + (g * g) * (1 - rho)``;
     ``params <- params - (g / (sqrt(s) + eps)) * lr``.
     """
-    for i in range(params.shape[0]):
-        g = grad[i]
-        r = s[i] * rho + (g * g) * one_minus_rho
-        s[i] = r
-        params[i] -= (g / (math.sqrt(r) + eps)) * lr
+    for i in range(n_l2):
+        g = grad[i] + l2 * params[i]
+        _rmsprop_entry(params, s, i, g, lr, rho, one_minus_rho, eps)
+    for i in range(n_l2, params.shape[0]):
+        _rmsprop_entry(params, s, i, grad[i], lr, rho, one_minus_rho, eps)
 
 
 # ------------------------------------------------------------------ layers

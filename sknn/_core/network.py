@@ -155,6 +155,20 @@ class Network:
         w = params[: self.n_coefs]
         return 0.5 * float(w @ w)
 
+    @staticmethod
+    def batch_weight(n, sample_weight):
+        """``S``, the weight of a batch of ``n`` rows: their sample weights'
+        sum, or ``n`` without weights."""
+        return float(n if sample_weight is None else sample_weight.sum())
+
+    def l2_coef(self, alpha, n, sample_weight=None):
+        """``alpha / S``: the L2 gradient of a batch is ``l2_coef * W``.
+
+        Zero when the batch weighs nothing (its whole gradient is zero).
+        """
+        S = self.batch_weight(n, sample_weight)
+        return alpha / S if S > 0 else 0.0
+
     # ------------------------------------------------------------ prediction
     def predict(self, params, X):
         """Output activations for ``X`` without dropout, in fresh arrays.
@@ -224,6 +238,7 @@ class Network:
         masks=None,
         workspace=None,
         compute_loss=True,
+        l2_grad=True,
     ):
         """Objective and its gradient on one batch, by backpropagation.
 
@@ -251,6 +266,10 @@ class Network:
             Preallocated buffers; a new one is made if None or too small.
         compute_loss : bool
             If False, skip the loss value and return None.
+        l2_grad : bool
+            If False, leave the L2 term ``l2_coef * W`` out of ``grad`` (the
+            returned objective still includes the penalty): the training loop
+            lets the optimizer step add it (``optimizers.L2Gradient``).
 
         Returns
         -------
@@ -258,7 +277,7 @@ class Network:
             The objective ``L``.
         """
         n = X.shape[0]
-        S = float(n if sample_weight is None else sample_weight.sum())
+        S = self.batch_weight(n, sample_weight)
         if S <= 0:  # a batch whose samples all weigh zero contributes nothing
             grad[...] = 0
             return 0.0 if compute_loss else None
@@ -350,7 +369,9 @@ class Network:
             D = Dprev
 
         if alpha:
-            axpy(alpha / S, params[: self.n_coefs], grad[: self.n_coefs], ws.coef_buf)
+            if l2_grad:
+                w, gw = params[: self.n_coefs], grad[: self.n_coefs]
+                axpy(alpha / S, w, gw, ws.coef_buf)
             if compute_loss:
                 loss += alpha * self.l2_penalty(params) / S
         return loss

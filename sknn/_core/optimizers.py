@@ -5,6 +5,7 @@ two methods::
 
     state = opt.init(params)            # dict of arrays and counters
     opt.step(params, grad, state, lr)   # updates params and state in place
+    opt.step(params, grad, state, lr, l2=L2Gradient(...))
 
 The learning rate is passed to every step by the caller, so schedules live
 outside the optimizers (:class:`Schedule`) and an optimizer never decides when
@@ -16,6 +17,11 @@ moments are updated (its ``step`` overwrites ``grad``).
 When Numba is installed each ``step`` instead runs one compiled loop over the
 vector (``_fused``) that performs the same operations in the same order, so
 both paths give identical parameters.
+
+A step can also add the L2 penalty's gradient to ``grad`` first
+(:class:`L2Gradient`).  The training loop leaves that term out of the
+backward pass and hands it to the step, where the compiled kernels add it as
+they read the gradient, instead of spending a separate pass over the vector.
 """
 
 from __future__ import annotations
@@ -26,8 +32,48 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import _fused
+from ._inplace import axpy
 
-__all__ = ["SGD", "Adam", "AdamW", "RMSprop", "Schedule", "make_optimizer"]
+__all__ = [
+    "SGD",
+    "Adam",
+    "AdamW",
+    "L2Gradient",
+    "RMSprop",
+    "Schedule",
+    "make_optimizer",
+]
+
+
+@dataclass(frozen=True)
+class L2Gradient:
+    """The L2 penalty's gradient ``coef * params[:n]``, for a step to add.
+
+    Attributes
+    ----------
+    coef : float
+        ``alpha / S`` of the batch (see ``Network.l2_coef``).
+    n : int
+        Number of leading entries of the parameter vector penalised (the
+        weights).
+    buf : ndarray of shape (n,) or larger
+        Scratch space for the NumPy path.
+    """
+
+    coef: float
+    n: int
+    buf: np.ndarray
+
+    def add_to(self, params, grad):
+        """``grad[:n] += coef * params[:n]`` in place."""
+        axpy(self.coef, params[: self.n], grad[: self.n], self.buf)
+
+
+def _kernel_l2(l2, dtype):
+    """``(n_l2, coef)`` arguments of a compiled kernel for ``l2`` (or None)."""
+    if l2 is None:
+        return 0, dtype.type(0.0)
+    return l2.n, dtype.type(l2.coef)
 
 
 @dataclass(frozen=True)
@@ -50,13 +96,22 @@ class SGD:
         """State: zero velocity and a scratch buffer."""
         return {"velocity": np.zeros_like(params), "buf": np.empty_like(params)}
 
-    def step(self, params, grad, state, lr):
-        """One in-place update of ``params`` and ``state``."""
+    def step(self, params, grad, state, lr, l2=None):
+        """One in-place update of ``params`` and ``state``.
+
+        ``l2`` (an :class:`L2Gradient` or None) is added to ``grad`` first;
+        ``grad`` is then clobbered on the NumPy path.
+        """
         v, buf = state["velocity"], state["buf"]
         if _fused.enabled():
             dt = params.dtype.type
-            _fused.sgd(params, grad, v, dt(lr), dt(self.momentum), self.nesterov)
+            n_l2, coef = _kernel_l2(l2, params.dtype)
+            _fused.sgd(
+                params, grad, v, dt(lr), dt(self.momentum), self.nesterov, n_l2, coef
+            )
             return
+        if l2 is not None:
+            l2.add_to(params, grad)
         np.multiply(grad, lr, out=buf)  # lr * g, used twice with Nesterov
         v *= self.momentum
         v -= buf
@@ -101,12 +156,15 @@ class Adam:
         """The first and second moment estimates ``(m, v)`` (new arrays)."""
         return (1.0 - self.beta_1) * state["M"], (1.0 - self.beta_2) * state["V"]
 
-    def step(self, params, grad, state, lr):
-        """One in-place update of ``params`` and ``state``; clobbers ``grad``."""
-        self._step(params, grad, state, lr, 0, 1.0)
+    def step(self, params, grad, state, lr, l2=None):
+        """One in-place update of ``params`` and ``state``; clobbers ``grad``.
 
-    def _step(self, params, grad, state, lr, n_decay, decay):
-        """Scale ``params[:n_decay]`` by ``decay``, then take an Adam step."""
+        ``l2`` (an :class:`L2Gradient` or None) is added to ``grad`` first.
+        """
+        self._step(params, grad, state, lr, 0, 1.0, l2)
+
+    def _step(self, params, grad, state, lr, n_decay, decay, l2):
+        """Add ``l2``, scale ``params[:n_decay]`` by ``decay``, take a step."""
         M, V = state["M"], state["V"]
         state["t"] += 1
         t = state["t"]
@@ -115,6 +173,11 @@ class Adam:
         step = lr_t * (1.0 - self.beta_1) / root
         if _fused.enabled():
             dt = params.dtype.type
+            if n_decay and l2 is not None:
+                # the kernel's L2 term would read the decayed weights
+                l2.add_to(params, grad)
+                l2 = None
+            n_l2, coef = _kernel_l2(l2, params.dtype)
             _fused.adam(
                 params,
                 grad,
@@ -126,8 +189,12 @@ class Adam:
                 dt(step),
                 n_decay,
                 dt(decay),
+                n_l2,
+                coef,
             )
             return
+        if l2 is not None:
+            l2.add_to(params, grad)
         if n_decay:
             params[:n_decay] *= decay
         M *= self.beta_1
@@ -156,12 +223,17 @@ class AdamW(Adam):
     weight_decay: float = 0.01
     n_decay: int | None = None
 
-    def step(self, params, grad, state, lr):
-        """Decay the weights, then take an Adam step; clobbers ``grad``."""
+    def step(self, params, grad, state, lr, l2=None):
+        """Decay the weights, then take an Adam step; clobbers ``grad``.
+
+        ``l2`` (an :class:`L2Gradient` or None) is added to ``grad`` first,
+        from the weights before the decay.
+        """
         n_decay = 0
         if self.weight_decay:
             n_decay = params.shape[0] if self.n_decay is None else self.n_decay
-        self._step(params, grad, state, lr, n_decay, 1.0 - lr * self.weight_decay)
+        decay = 1.0 - lr * self.weight_decay
+        self._step(params, grad, state, lr, n_decay, decay, l2)
 
 
 @dataclass(frozen=True)
@@ -179,11 +251,16 @@ class RMSprop:
         """State: zero running mean of squared gradients, a scratch buffer."""
         return {"s": np.zeros_like(params), "buf": np.empty_like(params)}
 
-    def step(self, params, grad, state, lr):
-        """One in-place update of ``params`` and ``state``."""
+    def step(self, params, grad, state, lr, l2=None):
+        """One in-place update of ``params`` and ``state``.
+
+        ``l2`` (an :class:`L2Gradient` or None) is added to ``grad`` first;
+        ``grad`` is then clobbered on the NumPy path.
+        """
         s, buf = state["s"], state["buf"]
         if _fused.enabled():
             dt = params.dtype.type
+            n_l2, coef = _kernel_l2(l2, params.dtype)
             _fused.rmsprop(
                 params,
                 grad,
@@ -192,8 +269,12 @@ class RMSprop:
                 dt(self.rho),
                 dt(1.0 - self.rho),
                 dt(self.epsilon),
+                n_l2,
+                coef,
             )
             return
+        if l2 is not None:
+            l2.add_to(params, grad)
         np.multiply(grad, grad, out=buf)
         buf *= 1.0 - self.rho
         s *= self.rho

@@ -7,7 +7,9 @@ Call order of a stochastic fit (what :func:`fit_stochastic` does)::
         for each minibatch:
             gather the batch into preallocated buffers
             draw dropout masks, backpropagate (loss and flat gradient)
+            stop the epoch if the loss or the gradient is not finite
             clip the gradient norm (if max_grad_norm), optimizer step
+            (which adds the L2 gradient itself unless clipping needed it)
         record the epoch loss; validate (if a validation function is given)
         update the no-improvement count, the best score and best weights
         advance the learning-rate schedule; call the callbacks
@@ -32,6 +34,8 @@ import numpy as np
 import scipy.optimize
 import scipy.sparse as sp
 from threadpoolctl import ThreadpoolController
+
+from .optimizers import L2Gradient
 
 __all__ = ["LoopConfig", "TrainState", "fit_lbfgs", "fit_stochastic"]
 
@@ -276,8 +280,17 @@ def _run_epoch(
     the epoch before any further step, and non-finite weights at the end of
     the epoch count as divergence too (the caller then restores the
     checkpoint).
+
+    Without clipping, the L2 gradient ``(alpha / S) * W`` is not added by the
+    backward pass but by the optimizer step (:class:`L2Gradient`): the
+    compiled kernels add it while they read the gradient, a pass over the
+    vector fewer.  The finiteness check then sees the gradient without that
+    term; the loss it checks includes the penalty, so non-finite weights are
+    still caught before the step.
     """
     use_dropout = any(r > 0 for r in net.dropout)
+    # clipping needs the norm of the whole gradient, L2 term included
+    defer_l2 = bool(config.alpha) and config.max_grad_norm is None
     lr = state.schedule.lr
     total = 0.0
     for k, (Xb, Yb, swb) in enumerate(batches(order)):
@@ -292,6 +305,7 @@ def _run_epoch(
             alpha=config.alpha,
             masks=masks,
             workspace=ws,
+            l2_grad=not defer_l2,
         )
         sq_norm = float(grad @ grad)
         if not (math.isfinite(loss) and math.isfinite(sq_norm)):
@@ -301,7 +315,11 @@ def _run_epoch(
         total += loss * m
         if config.max_grad_norm is not None:
             _clip_norm(grad, config.max_grad_norm, sq_norm)
-        optimizer.step(params, grad, state.opt_state, lr)
+        l2 = None
+        if defer_l2:
+            coef = net.l2_coef(config.alpha, m, swb)
+            l2 = L2Gradient(coef, net.n_coefs, ws.coef_buf) if coef else None
+        optimizer.step(params, grad, state.opt_state, lr, l2=l2)
     # a finite gradient times a huge rate can still overflow the weights
     return total / batches.n, not np.isfinite(params).all()
 
@@ -443,7 +461,7 @@ def fit_stochastic(
     net : Network
     params : ndarray of shape (n_params,)
         Updated in place.
-    optimizer : object with ``step(params, grad, state, lr)``
+    optimizer : object with ``step(params, grad, state, lr, l2=None)``
     X : {ndarray, sparse matrix} of shape (n_samples, n_features)
     Y : ndarray of shape (n_samples, n_outputs)
         Targets in the parameters' dtype.
