@@ -509,10 +509,13 @@ def run_case(workload, dtype_name, estimators, roofline, X64, y, repeats, log):
     # Alternate the roofline and the libraries within each round, so that
     # drifts in machine speed hit all three alike; keep the best of each.
     for rep in range(repeats):
-        roofline_s = min(
-            roofline_s,
-            roofline.gemm_epoch_seconds(*shape, w.batch_size, dtype, reps=1),
-        )
+        # as many roofline epochs as a fit runs, averaged: a window as long as
+        # a fit's, so that a short quiet spell cannot favour the roofline
+        epochs = [
+            roofline.gemm_epoch_seconds(*shape, w.batch_size, dtype, reps=1)
+            for _ in range(w.epochs)
+        ]
+        roofline_s = min(roofline_s, sum(epochs) / len(epochs))
         for name, estimator_cls in estimators.items():
             seconds, model = timed_fit(estimator_cls, params, X, y)
             ms = 1e3 * seconds / model.n_iter_
