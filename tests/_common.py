@@ -1,6 +1,8 @@
 """Helpers shared by several test modules (imported as ``_common``)."""
 
 import numpy as np
+from sklearn.datasets import make_regression
+from sklearn.preprocessing import StandardScaler
 
 from sknn import MLPClassifierNN, MLPRegressorNN
 
@@ -33,3 +35,13 @@ def coefs_equal(a, b):
         np.array_equal(x, y)
         for x, y in zip(a.coefs_ + a.intercepts_, b.coefs_ + b.intercepts_)
     )
+
+
+def scaled_regression():
+    """300 x 8 regression problem, standard-scaled features and target."""
+    X, y = make_regression(
+        n_samples=300, n_features=8, n_informative=6, noise=5.0, random_state=0
+    )
+    X = StandardScaler().fit_transform(X)
+    y = (y - y.mean()) / y.std()
+    return X, y

@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 from _common import coefs_equal as _coefs_equal
+from _common import scaled_regression
 from _common import small_classifier as _small_clf
 from _common import small_regressor as _small_reg
 from numpy.testing import assert_allclose, assert_array_equal
@@ -55,12 +56,7 @@ def digits():
 @pytest.fixture(scope="module")
 def regression():
     """A small scaled regression problem."""
-    X, y = make_regression(
-        n_samples=300, n_features=8, n_informative=6, noise=5.0, random_state=0
-    )
-    X = StandardScaler().fit_transform(X)
-    y = (y - y.mean()) / y.std()
-    return X, y
+    return scaled_regression()
 
 
 def _fitted_attrs(est):

@@ -14,7 +14,7 @@ import warnings
 import numpy as np
 import pytest
 import sklearn
-from _common import RECORD_KEYS
+from _common import RECORD_KEYS, scaled_regression
 from _common import coefs_equal as _coefs_equal
 from _common import small_classifier as _clf
 from _common import small_regressor as _reg
@@ -23,7 +23,6 @@ from sklearn.datasets import (
     load_digits,
     make_classification,
     make_multilabel_classification,
-    make_regression,
 )
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.metrics import (
@@ -75,11 +74,7 @@ def imbalanced():
 
 @pytest.fixture(scope="module")
 def regression():
-    X, y = make_regression(
-        n_samples=300, n_features=8, n_informative=6, noise=5.0, random_state=0
-    )
-    X = StandardScaler().fit_transform(X)
-    y = (y - y.mean()) / y.std()
+    X, y = scaled_regression()
     return X[:200], y[:200], X[200:], y[200:]
 
 
@@ -221,14 +216,18 @@ def test_class_weight_applied_to_internal_validation_split(imbalanced):
 
 
 # --------------------------------------------------------- validation data
+def _with_validation(kind, digits, regression, n_train):
+    """``(X, y, X_val, y_val, make)`` for a classifier (the first ``n_train``
+    digits) or a regressor, ``make`` building a small estimator of that kind."""
+    if kind == "classifier":
+        X, y, X_val, y_val = digits
+        return X[:n_train], y[:n_train], X_val, y_val, _clf
+    return (*regression, _reg)
+
+
 @pytest.mark.parametrize("kind", ["classifier", "regressor"])
 def test_explicit_validation_data_is_used(kind, digits, regression):
-    if kind == "classifier":
-        X, y, X_val, y_val = digits[0][:400], digits[1][:400], digits[2], digits[3]
-        make = _clf
-    else:
-        X, y, X_val, y_val = regression
-        make = _reg
+    X, y, X_val, y_val, make = _with_validation(kind, digits, regression, 400)
     est = make(
         early_stopping=True, max_iter=30, n_iter_no_change=3, learning_rate_init=0.02
     ).fit(X, y, X_val=X_val, y_val=y_val)
@@ -275,12 +274,7 @@ def test_validation_labels_must_be_known(digits):
 
 @pytest.mark.parametrize("kind", ["classifier", "regressor"])
 def test_sample_weight_val_changes_scores(kind, digits, regression):
-    if kind == "classifier":
-        X, y, X_val, y_val = digits[0][:300], digits[1][:300], digits[2], digits[3]
-        make = _clf
-    else:
-        X, y, X_val, y_val = regression
-        make = _reg
+    X, y, X_val, y_val, make = _with_validation(kind, digits, regression, 300)
     sw_val = np.random.RandomState(0).uniform(0.0, 3.0, size=len(y_val))
     params = dict(early_stopping=True, max_iter=6, learning_rate_init=0.02)
     plain = make(**params).fit(X, y, X_val=X_val, y_val=y_val)
@@ -328,12 +322,7 @@ def test_metadata_routing_validation_data_through_pipeline(digits):
 # ------------------------------------------------------------------ scoring
 @pytest.mark.parametrize("kind", ["classifier", "regressor"])
 def test_scoring_loss(kind, digits, regression):
-    if kind == "classifier":
-        X, y, X_val, y_val = digits[0][:300], digits[1][:300], digits[2], digits[3]
-        make = _clf
-    else:
-        X, y, X_val, y_val = regression
-        make = _reg
+    X, y, X_val, y_val, make = _with_validation(kind, digits, regression, 300)
     est = make(
         early_stopping=True, scoring="loss", max_iter=12, learning_rate_init=0.02
     ).fit(X, y, X_val=X_val, y_val=y_val)
