@@ -220,7 +220,7 @@ def _with_validation(kind, digits, regression, n_train):
     """``(X, y, X_val, y_val, make)`` for a classifier (the first ``n_train``
     digits) or a regressor, ``make`` building a small estimator of that kind."""
     if kind == "classifier":
-        X, y, X_val, y_val = digits
+        X, y, X_val, y_val = digits[:4]
         return X[:n_train], y[:n_train], X_val, y_val, _clf
     return (*regression, _reg)
 
