@@ -40,6 +40,7 @@ from sknn._core.network import Network  # noqa: E402
 from sknn._core.optimizers import Adam, L2Gradient, Schedule  # noqa: E402
 
 ALPHA = 1e-4
+SHARE_ROWS = ("products + step", "arithmetic floor", "sknn epoch / batches")
 
 
 def time_blocks(candidates, blocks, per_block):
@@ -62,6 +63,54 @@ def time_blocks(candidates, blocks, per_block):
                 f()
             out[name].append((time.perf_counter() - tic) / reps)
     return {name: np.array(v) for name, v in out.items()}
+
+
+def arithmetic_floor(net, params, grad, gather, adam_step):
+    """One batch of sknn's arithmetic with nothing between the calls.
+
+    The row gather, the forward and backward matrix products on the batch
+    with sknn's compiled element-wise kernels after them (bias + ReLU,
+    softmax + log-loss + output delta, ReLU derivative + bias gradient), the
+    L2 penalty and one Adam step: the work of a batch that scikit-learn also
+    does, in sknn's fastest form.  Left out are the training loop's Python
+    (per-batch bookkeeping, dispatch, views) and its gradient-norm check.
+    Needs the compiled kernels of a ReLU network with log-loss.
+    """
+    fwd, bwd, out = net._kernels
+    Xb, _, _ = gather()
+    n = Xb.shape[0]
+    ws = net.workspace(n)  # buffers of its own, as large as the loop's
+    W, b, gW, gb = ws.views(params, grad)
+    L = len(W)
+    inv_n = net.dtype.type(1.0 / n)
+
+    def floor():
+        Xb, Yb, _ = gather()
+        A = [Xb]
+        for i in range(L):
+            np.matmul(A[i], W[i], out=ws.Z[i])
+            if i < L - 1:
+                fwd(ws.Z[i], b[i], net._slope)
+            A.append(ws.Z[i])
+        out(
+            ws.Z[L - 1],
+            b[L - 1],
+            Yb,
+            ws.no_weights,
+            inv_n,
+            ws.D[L - 1],
+            gb[-1],
+            net._eps,
+        )
+        for i in range(L - 1, -1, -1):
+            np.matmul(A[i].T, ws.D[i], out=gW[i])
+            if i:
+                np.matmul(ws.D[i], W[i].T, out=ws.D[i - 1])
+                bwd(A[i], ws.D[i - 1], gb[i - 1], net._one, net._slope)
+        net.l2_penalty(params)
+        adam_step()
+
+    return floor
 
 
 def candidates_for(workload, dtype):
@@ -111,9 +160,12 @@ def candidates_for(workload, dtype):
         step_grad[...] = grad  # Adam clobbers its gradient argument
         opt.step(params, step_grad, state.opt_state, 1e-12, l2=l2)
 
+    def adam_step():  # on ``grad`` as it stands, which Adam clobbers
+        opt.step(params, grad, state.opt_state, 1e-12, l2=l2)
+
     def products_step():
         products()
-        opt.step(params, grad, state.opt_state, 1e-12, l2=l2)
+        adam_step()
 
     def forward_backward():
         net.loss_grad(params, Xb, Yb, grad, alpha=ALPHA, workspace=ws, l2_grad=False)
@@ -123,7 +175,7 @@ def candidates_for(workload, dtype):
     def gather():
         # the loop's own gather: the first batch of the order starting here
         start = next(positions) % (X.shape[0] - B)
-        next(batches(order[start : start + B]))
+        return next(batches(order[start : start + B]))
 
     def epoch():
         training._run_epoch(
@@ -134,13 +186,21 @@ def candidates_for(workload, dtype):
     candidates = {
         "products": products,
         "products + step": products_step,
-        "sknn epoch / batches": epoch,
-        "gather": gather,
-        "forward + backward": forward_backward,
-        "gradient norm": lambda: float(grad @ grad),
-        "L2 penalty": lambda: net.l2_penalty(params),
-        "Adam step": step,
     }
+    if _fused.enabled():
+        candidates["arithmetic floor"] = arithmetic_floor(
+            net, params, grad, gather, adam_step
+        )
+    candidates.update(
+        {
+            "sknn epoch / batches": epoch,
+            "gather": gather,
+            "forward + backward": forward_backward,
+            "gradient norm": lambda: float(grad @ grad),
+            "L2 penalty": lambda: net.l2_penalty(params),
+            "Adam step": step,
+        }
+    )
     per_block = {name: 20 for name in candidates}
     per_block["sknn epoch / batches"] = 1
     scale = {name: 1.0 for name in candidates}
@@ -167,7 +227,7 @@ def main(argv=None):
             for key, t in times.items():
                 t = t * scale[key] * 1e3
                 share = ""
-                if key in ("products + step", "sknn epoch / batches"):
+                if key in SHARE_ROWS:
                     share = f"{ref * 1e3 / np.median(t):14.0%}"
                 print(f"  {key:22s} {t.min():8.3f} {np.median(t):8.3f}  {share}")
 
