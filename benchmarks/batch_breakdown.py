@@ -6,6 +6,10 @@ minibatch, in one process:
 - ``products``: the matrix products of the GEMM-only roofline;
 - ``products + step``: those products followed by one optimizer step over a
   parameter-sized vector, a floor for any trainer doing Adam's arithmetic;
+- ``arithmetic floor``: one batch of the gather, the products, sknn's
+  compiled element-wise kernels, the L2 penalty and the Adam step with
+  nothing between the calls (``bench_vs_sklearn.arithmetic_floor``; only
+  with Numba);
 - ``sknn epoch``: the training loop's own epoch function (gather, forward and
   backward pass, finiteness checks, Adam step), divided by the number of
   batches;
@@ -63,54 +67,6 @@ def time_blocks(candidates, blocks, per_block):
                 f()
             out[name].append((time.perf_counter() - tic) / reps)
     return {name: np.array(v) for name, v in out.items()}
-
-
-def arithmetic_floor(net, params, grad, gather, adam_step):
-    """One batch of sknn's arithmetic with nothing between the calls.
-
-    The row gather, the forward and backward matrix products on the batch
-    with sknn's compiled element-wise kernels after them (bias + ReLU,
-    softmax + log-loss + output delta, ReLU derivative + bias gradient), the
-    L2 penalty and one Adam step: the work of a batch that scikit-learn also
-    does, in sknn's fastest form.  Left out are the training loop's Python
-    (per-batch bookkeeping, dispatch, views) and its gradient-norm check.
-    Needs the compiled kernels of a ReLU network with log-loss.
-    """
-    fwd, bwd, out = net._kernels
-    Xb, _, _ = gather()
-    n = Xb.shape[0]
-    ws = net.workspace(n)  # buffers of its own, as large as the loop's
-    W, b, gW, gb = ws.views(params, grad)
-    L = len(W)
-    inv_n = net.dtype.type(1.0 / n)
-
-    def floor():
-        Xb, Yb, _ = gather()
-        A = [Xb]
-        for i in range(L):
-            np.matmul(A[i], W[i], out=ws.Z[i])
-            if i < L - 1:
-                fwd(ws.Z[i], b[i], net._slope)
-            A.append(ws.Z[i])
-        out(
-            ws.Z[L - 1],
-            b[L - 1],
-            Yb,
-            ws.no_weights,
-            inv_n,
-            ws.D[L - 1],
-            gb[-1],
-            net._eps,
-        )
-        for i in range(L - 1, -1, -1):
-            np.matmul(A[i].T, ws.D[i], out=gW[i])
-            if i:
-                np.matmul(ws.D[i], W[i].T, out=ws.D[i - 1])
-                bwd(A[i], ws.D[i - 1], gb[i - 1], net._one, net._slope)
-        net.l2_penalty(params)
-        adam_step()
-
-    return floor
 
 
 def candidates_for(workload, dtype):
@@ -188,9 +144,8 @@ def candidates_for(workload, dtype):
         "products + step": products_step,
     }
     if _fused.enabled():
-        candidates["arithmetic floor"] = arithmetic_floor(
-            net, params, grad, gather, adam_step
-        )
+        floor = bench.arithmetic_floor(net, params, grad, B, adam_step)
+        candidates["arithmetic floor"] = lambda: floor(*gather()[:2])
     candidates.update(
         {
             "sknn epoch / batches": epoch,

@@ -6,7 +6,9 @@ check are switched off), ``shuffle=True`` and ``random_state=0``. For every
 workload and dtype the script reports milliseconds per epoch, the speed-up
 ratio, the GFLOP/s sknn reaches, how close sknn comes to a GEMM-only roofline
 measured in the same run, the final training loss of each library and the
-peak memory of one fit of each.
+peak memory of one fit of each. With Numba it also times sknn's "arithmetic
+floor" (:func:`arithmetic_floor`): epochs of the arithmetic of a batch with
+nothing between the calls, and the ratio sknn would reach there.
 
 The workloads and the roofline come from ``../shared/perf/roofline.py``
 (relative to the repository root) when that file exists; otherwise a built-in
@@ -419,6 +421,127 @@ def warm_up(estimators, dtypes):
             timed_fit(estimator_cls, {**params, "random_state": 0}, X.astype(dtype), y)
 
 
+# --------------------------------------------------------------------------
+# Arithmetic floor: sknn's batch arithmetic with nothing between the calls
+# --------------------------------------------------------------------------
+
+
+def arithmetic_floor(net, params, grad, capacity, adam_step):
+    """A function doing one batch of sknn's arithmetic and nothing else.
+
+    ``floor(Xb, Yb)`` runs the forward and backward matrix products of the
+    batch with sknn's compiled element-wise kernels after them (bias + ReLU,
+    softmax + log-loss + output delta, ReLU derivative + bias gradient), the
+    L2 penalty and then ``adam_step()``.  That is the work of a batch that
+    scikit-learn's MLP also does, in sknn's fastest form; left out are the
+    training loop's Python (bookkeeping, dispatch) and its gradient-norm
+    check.  The gradient lands in ``grad``.
+
+    Parameters
+    ----------
+    net : sknn._core.network.Network
+        A ReLU network with log-loss; its compiled kernels must be enabled.
+    params, grad : ndarray of shape (n_params,)
+    capacity : int
+        Largest batch.
+    adam_step : callable
+        Called without arguments after the gradient is complete.
+
+    Returns
+    -------
+    floor : callable
+    """
+    fwd, bwd, out = net._kernels
+    ws = net.workspace(capacity)  # buffers of its own, as large as the loop's
+    W, b, gW, gb = ws.views(params, grad)
+    L = len(W)
+
+    def floor(Xb, Yb):
+        m = Xb.shape[0]
+        Z = [z[:m] for z in ws.Z]
+        D = [d[:m] for d in ws.D]
+        A = [Xb]
+        for i in range(L):
+            np.matmul(A[i], W[i], out=Z[i])
+            if i < L - 1:
+                fwd(Z[i], b[i], net._slope)
+            A.append(Z[i])
+        inv_m = net.dtype.type(1.0 / m)
+        out(Z[-1], b[-1], Yb, ws.no_weights, inv_m, D[-1], gb[-1], net._eps)
+        for i in range(L - 1, -1, -1):
+            np.matmul(A[i].T, D[i], out=gW[i])
+            if i:
+                np.matmul(D[i], W[i].T, out=D[i - 1])
+                bwd(A[i], D[i - 1], gb[i - 1], net._one, net._slope)
+        net.l2_penalty(params)
+        adam_step()
+
+    return floor
+
+
+class FloorEpochs:
+    """Epochs of :func:`arithmetic_floor` over a workload's data.
+
+    Set up like the estimators' fit: the estimator defaults for the
+    network's initialisation, Adam's rate and the L2 strength, batches
+    gathered from a fresh permutation each epoch by the training loop's own
+    gatherer.
+
+    Parameters
+    ----------
+    workload : Workload
+    X : ndarray of shape (n_samples, n_features)
+        Training data in the benchmarked dtype.
+    y : ndarray of shape (n_samples,)
+        Integer class labels ``0 .. n_classes - 1``.
+    """
+
+    ALPHA = 1e-4  # scikit-learn's default, as in the estimators' fits
+    LEARNING_RATE = 1e-3
+
+    def __init__(self, workload, X, y):
+        from sknn._core import training
+        from sknn._core.network import Network
+        from sknn._core.optimizers import Adam, L2Gradient
+
+        units = [workload.n_features, *workload.hidden, workload.n_classes]
+        Y = (y[:, None] == np.arange(workload.n_classes)).astype(np.uint8)
+        self.rng = np.random.default_rng(0)
+        self.net = net = Network(units, "relu", "log_loss", dtype=X.dtype)
+        params = net.init_params(self.rng)
+        grad = np.empty_like(params)
+        opt = Adam()
+        opt_state = opt.init(params)
+        B = workload.batch_size
+        self.batches = training._Batches(X, Y, None, B)
+        coef_buf = np.empty(net.n_coefs, dtype=net.dtype)
+
+        def adam_step():
+            coef = net.l2_coef(self.ALPHA, self.m)
+            l2 = L2Gradient(coef, net.n_coefs, coef_buf)
+            opt.step(params, grad, opt_state, self.LEARNING_RATE, l2=l2)
+
+        self.m = B
+        self.floor = arithmetic_floor(net, params, grad, B, adam_step)
+
+    @staticmethod
+    def available():
+        """Whether sknn's compiled kernels, which the floor runs, are enabled."""
+        from sknn._core import _fused
+
+        return _fused.enabled()
+
+    def epoch_seconds(self):
+        """Run one epoch of floor batches; return its wall-clock seconds."""
+        order = self.rng.permutation(self.batches.n)
+        floor = self.floor
+        tic = time.perf_counter()
+        for Xb, Yb, _ in self.batches(order):
+            self.m = Xb.shape[0]
+            floor(Xb, Yb)
+        return time.perf_counter() - tic
+
+
 @dataclass
 class Result:
     """Measurements of one (workload, dtype) case.
@@ -442,6 +565,7 @@ class Result:
     sklearn_coef_dtype: str
     sknn_coef_dtype: str
     loss_noise: float = 0.0
+    floor_ms: float | None = None
 
     @property
     def ratio(self):
@@ -452,6 +576,16 @@ class Result:
     def roofline_fraction(self):
         """Fraction of the GEMM-only speed sknn reaches (roofline ms / sknn ms)."""
         return self.roofline_ms / self.sknn_ms
+
+    @property
+    def ratio_bound(self):
+        """The ratio sknn would reach at its arithmetic floor (None if not timed)."""
+        return None if self.floor_ms is None else self.sklearn_ms / self.floor_ms
+
+    @property
+    def floor_fraction(self):
+        """Roofline ms / arithmetic-floor ms (None if the floor was not timed)."""
+        return None if self.floor_ms is None else self.roofline_ms / self.floor_ms
 
     @property
     def sknn_gflops(self):
@@ -504,6 +638,8 @@ def run_case(workload, dtype_name, estimators, roofline, X64, y, repeats, log):
     shape = (w.n_samples, w.n_features, w.n_classes, w.hidden)
 
     roofline_s = float("inf")
+    floor = FloorEpochs(w, X, y) if FloorEpochs.available() else None
+    floor_s = float("inf")
     best_ms = {name: float("inf") for name in estimators}
     models = {}
     # Alternate the roofline and the libraries within each round, so that
@@ -516,6 +652,9 @@ def run_case(workload, dtype_name, estimators, roofline, X64, y, repeats, log):
             for _ in range(w.epochs)
         ]
         roofline_s = min(roofline_s, sum(epochs) / len(epochs))
+        if floor is not None:  # timed the same way
+            epochs = [floor.epoch_seconds() for _ in range(w.epochs)]
+            floor_s = min(floor_s, sum(epochs) / len(epochs))
         for name, estimator_cls in estimators.items():
             seconds, model = timed_fit(estimator_cls, params, X, y)
             ms = 1e3 * seconds / model.n_iter_
@@ -548,6 +687,7 @@ def run_case(workload, dtype_name, estimators, roofline, X64, y, repeats, log):
         sklearn_coef_dtype=str(sk.coefs_[0].dtype),
         sknn_coef_dtype=str(nn.coefs_[0].dtype),
         loss_noise=noise,
+        floor_ms=None if floor is None else 1e3 * floor_s,
     )
 
 
@@ -645,6 +785,9 @@ def format_details(results):
         "dtype",
         "n x d -> hidden -> k, batch",
         "roofline ms/ep",
+        "floor ms/ep",
+        "floor roofline %",
+        "ratio at floor",
         "GFLOP/epoch",
         "sklearn GFLOP/s",
         "epochs sklearn/sknn",
@@ -662,6 +805,9 @@ def format_details(results):
                 f"{w.n_samples} x {w.n_features} -> {w.hidden} -> {w.n_classes}, "
                 f"{w.batch_size}",
                 f"{r.roofline_ms:.2f}",
+                "-" if r.floor_ms is None else f"{r.floor_ms:.2f}",
+                "-" if r.floor_ms is None else f"{100 * r.floor_fraction:.0f}%",
+                "-" if r.floor_ms is None else f"{r.ratio_bound:.2f}x",
                 f"{r.flops / 1e9:.2f}",
                 f"{r.sklearn_gflops:.1f}",
                 f"{r.sklearn_n_iter}/{r.sknn_n_iter}",
@@ -695,14 +841,18 @@ def check_targets(results, loss_rtol=DEFAULT_LOSS_RTOL):
     def case(r):
         return f"{r.workload.name}/{r.dtype}"
 
+    def at_floor(r, value):
+        return "" if r.floor_ms is None else f" (at the floor {value})"
+
     ratio_fail = [
-        f"{case(r)} {r.ratio:.2f}x"
+        f"{case(r)} {r.ratio:.2f}x{at_floor(r, f'{r.ratio_bound:.2f}x')}"
         for r in results
         if r.ratio < TARGET_RATIO_BY_WORKLOAD.get(r.workload.name, TARGET_RATIO)
     ]
     roof = [r for r in results if r.workload.name in ROOFLINE_TARGET_WORKLOADS]
     roof_fail = [
         f"{case(r)} {100 * r.roofline_fraction:.0f}%"
+        f"{at_floor(r, f'{100 * r.floor_fraction:.0f}%')}"
         for r in roof
         if r.roofline_fraction < TARGET_ROOFLINE
     ]

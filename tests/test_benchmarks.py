@@ -2,12 +2,13 @@
 
 import importlib.util
 import re
+import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from sknn._core import _fused, training
+from sknn._core import _fused
 from sknn._core.network import Network
 
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
@@ -19,6 +20,7 @@ def _load(name):
         pytest.skip(f"{path} not found")
     spec = importlib.util.spec_from_file_location(f"_bench_{name}", path)
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
     spec.loader.exec_module(module)
     return module
 
@@ -51,28 +53,44 @@ def test_batch_breakdown_prints_every_piece(capsys):
         assert (share is not None) == (name in breakdown.SHARE_ROWS), name
 
 
-def test_arithmetic_floor_computes_the_gradient():
+@pytest.mark.parametrize("m", [8, 5])  # a full batch and a shorter last one
+def test_arithmetic_floor_computes_the_gradient(m):
     """The floor does the backward pass's arithmetic: its gradient is the
     network's own (a floor that skipped work would be a wrong bound)."""
-    breakdown = _load("batch_breakdown")
+    bench = _load("bench_vs_sklearn")
     if not _fused.enabled():
         pytest.skip("the floor needs the compiled kernels")
     rng = np.random.default_rng(0)
     net = Network([5, 7, 6, 3], "relu", "log_loss")
     params = net.init_params(rng)
-    X = rng.standard_normal((8, 5))
-    Y = np.eye(3, dtype=np.uint8)[rng.integers(0, 3, 8)]
-    batches = training._Batches(X, Y, None, 8)
+    X = rng.standard_normal((m, 5))
+    Y = np.eye(3, dtype=np.uint8)[rng.integers(0, 3, m)]
     grad = np.full_like(params, np.nan)
     seen = []
-
-    def gather():
-        return next(batches(None))
-
-    floor = breakdown.arithmetic_floor(
-        net, params, grad, gather, lambda: seen.append(grad.copy())
+    floor = bench.arithmetic_floor(
+        net, params, grad, 8, lambda: seen.append(grad.copy())
     )
-    floor()
+    floor(X, Y)
     expected = np.empty_like(params)
     net.loss_grad(params, X, Y, expected)
+    assert len(seen) == 1
     np.testing.assert_allclose(seen[0], expected, rtol=1e-12, atol=1e-15)
+
+
+def test_bench_reports_the_floor_and_the_ratio_there(capsys):
+    bench = _load("bench_vs_sklearn")
+    args = ["--quick", "--workloads", "small", "--dtypes", "float32", "--repeats", "1"]
+    assert bench.main(args) == 0
+    out = capsys.readouterr().out
+    header = next(line for line in out.splitlines() if "floor ms/ep" in line)
+    row = next(
+        line for line in out.splitlines() if line.startswith("| small | float32 | 179")
+    )
+    cells = dict(zip(header.split("|"), row.split("|")))
+    floor_ms = cells[" floor ms/ep "].strip()
+    ratio = cells[" ratio at floor "].strip()
+    if _fused.enabled():
+        assert float(floor_ms) > 0
+        assert ratio.endswith("x") and float(ratio[:-1]) > 0
+    else:
+        assert floor_ms == ratio == "-"
