@@ -238,6 +238,16 @@ def test_out_activation_and_n_outputs(
 
 
 # ----------------------------------------------------- results vs sklearn
+def _test_scores(theirs, ours, settings, X_tr, y_tr, X_te, y_te, seeds=(0, 1)):
+    """Test-set ``score`` of scikit-learn's and our estimator, one per seed."""
+    scores_theirs, scores_ours = [], []
+    for seed in seeds:
+        for cls, scores in ((theirs, scores_theirs), (ours, scores_ours)):
+            model = cls(random_state=seed, **settings).fit(X_tr, y_tr)
+            scores.append(model.score(X_te, y_te))
+    return scores_theirs, scores_ours
+
+
 def test_classifier_accuracy_close_to_sklearn():
     X, y = load_digits(return_X_y=True)
     X_tr, X_te, y_tr, y_te = train_test_split(
@@ -248,12 +258,9 @@ def test_classifier_accuracy_close_to_sklearn():
     settings = dict(
         hidden_layer_sizes=(32,), max_iter=40, learning_rate_init=0.005, alpha=1e-3
     )
-    acc_sk, acc_mine = [], []
-    for seed in range(2):
-        sk = MLPClassifier(random_state=seed, **settings).fit(X_tr, y_tr)
-        mine = MLPClassifierNN(random_state=seed, **settings).fit(X_tr, y_tr)
-        acc_sk.append(sk.score(X_te, y_te))
-        acc_mine.append(mine.score(X_te, y_te))
+    acc_sk, acc_mine = _test_scores(
+        MLPClassifier, MLPClassifierNN, settings, X_tr, y_tr, X_te, y_te
+    )
     assert np.mean(acc_sk) > 0.9
     assert abs(np.mean(acc_mine) - np.mean(acc_sk)) < 0.03, (acc_mine, acc_sk)
 
@@ -276,12 +283,9 @@ def test_regressor_r2_close_to_sklearn(solver):
         max_iter=50,
         learning_rate_init=0.01,
     )
-    r2_sk, r2_mine = [], []
-    for seed in range(2):
-        sk = MLPRegressor(random_state=seed, **settings).fit(X_tr, y_tr)
-        mine = MLPRegressorNN(random_state=seed, **settings).fit(X_tr, y_tr)
-        r2_sk.append(sk.score(X_te, y_te))
-        r2_mine.append(mine.score(X_te, y_te))
+    r2_sk, r2_mine = _test_scores(
+        MLPRegressor, MLPRegressorNN, settings, X_tr, y_tr, X_te, y_te
+    )
     assert np.mean(r2_sk) > 0.8
     assert abs(np.mean(r2_mine) - np.mean(r2_sk)) < 0.05, (r2_mine, r2_sk)
 

@@ -328,6 +328,22 @@ def test_callback_records_without_validation():
     assert all(r["val_score"] is None and r["val_loss"] is None for r in records)
 
 
+def _fit_until_stopped(net, params, opt, X, Y, state, callbacks):
+    """Up to 50 epochs that neither converge nor plateau: only ``callbacks``
+    (or an interrupt raised by one) can end the fit early."""
+    return fit_stochastic(
+        net,
+        params,
+        opt,
+        X,
+        Y,
+        state,
+        LoopConfig(16, 50, n_iter_no_change=100),
+        np.random.default_rng(0),
+        callbacks=callbacks,
+    )
+
+
 def test_callback_returning_true_stops():
     net, params, opt, X, Y, state = _setup()
     calls = {"a": 0, "b": 0}
@@ -340,17 +356,7 @@ def test_callback_returning_true_stops():
         calls["b"] += 1
         return None
 
-    res = fit_stochastic(
-        net,
-        params,
-        opt,
-        X,
-        Y,
-        state,
-        LoopConfig(16, 50, n_iter_no_change=100),
-        np.random.default_rng(0),
-        callbacks=[a, b],
-    )
+    res = _fit_until_stopped(net, params, opt, X, Y, state, [a, b])
     assert res.reason == "callback"
     assert res.message
     assert state.n_iter == 2
@@ -476,17 +482,7 @@ def test_keyboard_interrupt_in_callback():
         if rec["epoch"] == 2:
             raise KeyboardInterrupt
 
-    res = fit_stochastic(
-        net,
-        params,
-        opt,
-        X,
-        Y,
-        state,
-        LoopConfig(16, 50, n_iter_no_change=100),
-        np.random.default_rng(0),
-        callbacks=[interrupt],
-    )
+    res = _fit_until_stopped(net, params, opt, X, Y, state, [interrupt])
     assert res.reason == "interrupted"
     assert res.message
     assert np.isfinite(params).all()
