@@ -144,7 +144,8 @@ def candidates_for(workload, dtype):
         "products + step": products_step,
     }
     if _fused.enabled():
-        floor = bench.arithmetic_floor(net, params, grad, B, adam_step)
+        # every gathered batch has B rows, the size ``l2`` was made for
+        floor = bench.arithmetic_floor(net, params, grad, B, lambda m: adam_step())
         candidates["arithmetic floor"] = lambda: floor(*gather()[:2])
     candidates.update(
         {

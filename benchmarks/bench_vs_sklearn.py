@@ -432,10 +432,10 @@ def arithmetic_floor(net, params, grad, capacity, adam_step):
     ``floor(Xb, Yb)`` runs the forward and backward matrix products of the
     batch with sknn's compiled element-wise kernels after them (bias + ReLU,
     softmax + log-loss + output delta, ReLU derivative + bias gradient), the
-    L2 penalty and then ``adam_step()``.  That is the work of a batch that
-    scikit-learn's MLP also does, in sknn's fastest form; left out are the
-    training loop's Python (bookkeeping, dispatch) and its gradient-norm
-    check.  The gradient lands in ``grad``.
+    L2 penalty and then ``adam_step(m)``, ``m`` the batch's number of rows.
+    That is the work of a batch that scikit-learn's MLP also does, in sknn's
+    fastest form; left out are the training loop's Python (bookkeeping,
+    dispatch) and its gradient-norm check.  The gradient lands in ``grad``.
 
     Parameters
     ----------
@@ -445,7 +445,7 @@ def arithmetic_floor(net, params, grad, capacity, adam_step):
     capacity : int
         Largest batch.
     adam_step : callable
-        Called without arguments after the gradient is complete.
+        Called with the batch's number of rows after the gradient is complete.
 
     Returns
     -------
@@ -474,7 +474,7 @@ def arithmetic_floor(net, params, grad, capacity, adam_step):
                 np.matmul(D[i], W[i].T, out=D[i - 1])
                 bwd(A[i], D[i - 1], gb[i - 1], net._one, net._slope)
         net.l2_penalty(params)
-        adam_step()
+        adam_step(m)
 
     return floor
 
@@ -507,7 +507,7 @@ class FloorEpochs:
         units = [workload.n_features, *workload.hidden, workload.n_classes]
         Y = (y[:, None] == np.arange(workload.n_classes)).astype(np.uint8)
         self.rng = np.random.default_rng(0)
-        self.net = net = Network(units, "relu", "log_loss", dtype=X.dtype)
+        net = Network(units, "relu", "log_loss", dtype=X.dtype)
         params = net.init_params(self.rng)
         grad = np.empty_like(params)
         opt = Adam()
@@ -516,12 +516,10 @@ class FloorEpochs:
         self.batches = training._Batches(X, Y, None, B)
         coef_buf = np.empty(net.n_coefs, dtype=net.dtype)
 
-        def adam_step():
-            coef = net.l2_coef(self.ALPHA, self.m)
-            l2 = L2Gradient(coef, net.n_coefs, coef_buf)
+        def adam_step(m):  # as the loop does it, the L2 term made per batch
+            l2 = L2Gradient(net.l2_coef(self.ALPHA, m), net.n_coefs, coef_buf)
             opt.step(params, grad, opt_state, self.LEARNING_RATE, l2=l2)
 
-        self.m = B
         self.floor = arithmetic_floor(net, params, grad, B, adam_step)
 
     @staticmethod
@@ -537,7 +535,6 @@ class FloorEpochs:
         floor = self.floor
         tic = time.perf_counter()
         for Xb, Yb, _ in self.batches(order):
-            self.m = Xb.shape[0]
             floor(Xb, Yb)
         return time.perf_counter() - tic
 

@@ -68,13 +68,15 @@ def test_arithmetic_floor_computes_the_gradient(m):
     grad = np.full_like(params, np.nan)
     seen = []
     floor = bench.arithmetic_floor(
-        net, params, grad, 8, lambda: seen.append(grad.copy())
+        net, params, grad, 8, lambda rows: seen.append((rows, grad.copy()))
     )
     floor(X, Y)
     expected = np.empty_like(params)
     net.loss_grad(params, X, Y, expected)
     assert len(seen) == 1
-    np.testing.assert_allclose(seen[0], expected, rtol=1e-12, atol=1e-15)
+    rows, floor_grad = seen[0]
+    assert rows == m
+    np.testing.assert_allclose(floor_grad, expected, rtol=1e-12, atol=1e-15)
 
 
 def test_bench_reports_the_floor_and_the_ratio_there(capsys):
