@@ -204,3 +204,13 @@ def test_poisson_zero_targets():
     Y = np.zeros((3, 2))
     P = np.array([[0.5, 1.0], [2.0, 3.0], [1e-3, 4.0]])
     np.testing.assert_allclose(LOSSES["poisson"].per_sample(Y, P), P.sum(axis=1))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_poisson_zero_target_with_underflowed_prediction_is_finite(dtype):
+    # exp(-1000) underflows to 0: a zero target still contributes p = 0, not
+    # the NaN of 0 / 0; a positive target against p = 0 is infinitely bad
+    Y = np.array([[0.0, 0.0], [1.0, 0.0]], dtype=dtype)
+    P = np.exp(np.array([[-1000.0, 0.0], [-1000.0, 0.0]], dtype=dtype))
+    values = LOSSES["poisson"].per_sample(Y, P)
+    np.testing.assert_array_equal(values, [1.0, np.inf])

@@ -103,8 +103,13 @@ def _squared_error(Y, P):
 
 
 def _poisson(Y, P):
-    """Per-sample half Poisson deviance ``y log(y / p) - y + p`` over outputs."""
-    return np.sum(xlogy(Y, Y / P) - Y + P, axis=1)
+    """Per-sample half Poisson deviance ``y log(y / p) - y + p`` over outputs.
+
+    A zero target contributes ``p`` whatever ``p`` is: its ratio is taken as 1
+    instead of computing ``0 / p``, which is NaN once ``p`` underflows to 0.
+    """
+    ratio = np.divide(Y, P, out=np.ones(np.shape(P), dtype=P.dtype), where=Y != 0)
+    return np.sum(xlogy(Y, ratio) - Y + P, axis=1)
 
 
 @dataclass(frozen=True)
