@@ -10,11 +10,13 @@ loop once and copies the result onto its attributes.
 from __future__ import annotations
 
 import inspect
+import math
 import warnings
 from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse as sp
+from sklearn import get_config
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, is_classifier
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import accuracy_score, check_scoring, r2_score
@@ -32,12 +34,17 @@ from sklearn.utils.validation import (
 
 from ._core.network import Network
 from ._core.optimizers import Schedule, make_optimizer
+from ._core.threads import blas_limit, forward_macs
 from ._core.training import LoopConfig, TrainState, fit_lbfgs, fit_stochastic
 from ._version import __version__
 
 __all__ = ["MLPClassifierNN", "MLPRegressorNN"]
 
 _STOCHASTIC_SOLVERS = ("sgd", "adam", "adamw", "rmsprop")
+_NON_FINITE = (
+    "Solver produced non-finite parameter weights. The input data may contain "
+    "large values and need to be preprocessed."
+)
 _HIDDEN_ACTIVATIONS = {
     "identity",
     "logistic",
@@ -133,6 +140,7 @@ class _BaseMLP(BaseEstimator):
         "rho": [Interval(Real, 0, 1, closed="left")],
         "max_grad_norm": [None, Interval(Real, 0, None, closed="neither")],
         "callbacks": [None, list, tuple],
+        "progress_bar": ["boolean"],
     }
 
     # ------------------------------------------------------------ checks
@@ -232,6 +240,17 @@ class _BaseMLP(BaseEstimator):
         callbacks = self._check_callbacks()
         if incremental and self.early_stopping:
             raise ValueError("partial_fit does not support early_stopping=True")
+        if self.scoring is not None and not self.early_stopping:
+            raise ValueError(
+                f"scoring={self.scoring!r} is set while early_stopping is False; "
+                "scoring is the early-stopping metric. Set early_stopping=True to "
+                "use it, or leave scoring=None."
+            )
+        if self.scoring is not None and self.solver == "lbfgs":
+            raise ValueError(
+                f"scoring={self.scoring!r} is set with solver='lbfgs', which does "
+                "no early stopping. Use a stochastic solver or leave scoring=None."
+            )
         first_pass = not hasattr(self, "coefs_") or (
             not self.warm_start and not incremental
         )
@@ -252,6 +271,8 @@ class _BaseMLP(BaseEstimator):
             rng = _make_rng(self.random_state)
         self._rng = rng
 
+        # what a diverging warm or incremental call puts back before raising
+        previous = {} if first_pass else self._fitted_weights()
         if first_pass:
             params = net.init_params(rng)
             self.n_iter_ = 0
@@ -272,7 +293,7 @@ class _BaseMLP(BaseEstimator):
             self._run_lbfgs(net, params, X, Y, sw)
         else:
             self._run_stochastic(
-                net, params, X, Y, sw, rng, validation, incremental, callbacks
+                net, params, X, Y, sw, rng, validation, incremental, callbacks, previous
             )
         return self
 
@@ -317,19 +338,9 @@ class _BaseMLP(BaseEstimator):
             raise ValueError("sample_weight_val is given without X_val and y_val.")
         if not self.early_stopping or self.solver == "lbfgs":
             return None
-        stratify = None
-        if is_classifier(self) and not self._label_binarizer.y_type_.startswith(
-            "multilabel"
-        ):
-            stratify = y_raw
         arrays = [X, Y, y_raw] + ([] if sw is None else [sw])
         seed = int(rng.integers(np.iinfo(np.int32).max))
-        parts = train_test_split(
-            *arrays,
-            test_size=self.validation_fraction,
-            random_state=seed,
-            stratify=stratify,
-        )
+        parts = self._split(arrays, Y, seed)
         Xt, Xv, Yt, Yv, _, yv = parts[:6]
         swt, swv = (parts[6], parts[7]) if sw is not None else (None, None)
         if Xv.shape[0] < 2:
@@ -338,6 +349,39 @@ class _BaseMLP(BaseEstimator):
                 "or the size of your dataset."
             )
         return self._contiguous(Xt), Yt, swt, Xv, Yv, yv, swv
+
+    def _split(self, arrays, Y, seed):
+        """Train/validation split of ``arrays`` for early stopping.
+
+        Binary targets are stratified exactly as scikit-learn does (on the
+        boolean indicator column), so the same data raise the same errors.
+        Multiclass targets, which scikit-learn never stratifies, are
+        stratified when every class can be (at least two members, enough
+        rows on each side) and split at random otherwise.  Regression and
+        multilabel targets are split at random, as in scikit-learn.
+        """
+
+        def split(stratify):
+            return train_test_split(
+                *arrays,
+                test_size=self.validation_fraction,
+                random_state=seed,
+                stratify=stratify,
+            )
+
+        if not is_classifier(self):
+            return split(None)
+        y_type = self._label_binarizer.y_type_
+        if y_type == "binary":
+            return split(Y.astype(bool))
+        if y_type == "multiclass":
+            y_raw = arrays[2]
+            _, counts = np.unique(y_raw, return_counts=True)
+            n_val = math.ceil(self.validation_fraction * len(y_raw))
+            n_classes = len(counts)
+            if counts.min() >= 2 and min(n_val, len(y_raw) - n_val) >= n_classes:
+                return split(y_raw)
+        return split(None)
 
     def _validator(self, net, validation):
         """``validate(params) -> (score, loss)`` on the validation set."""
@@ -371,10 +415,48 @@ class _BaseMLP(BaseEstimator):
 
         The flat vector belongs to this fit only (a later fit packs a new one
         from these attributes), so sharing its memory is safe and saves a
-        copy of every weight.
+        copy of every weight.  ``net`` and ``params`` are kept for
+        :meth:`_forward`, which predicts through them while ``coefs_`` and
+        ``intercepts_`` are still these views.
         """
         coefs, intercepts = net.unpack(params)
         self.coefs_, self.intercepts_ = list(coefs), list(intercepts)
+        self._fitted_net = (net, params, tuple(coefs), tuple(intercepts))
+
+    _WEIGHTS = ("coefs_", "intercepts_", "_fitted_net")
+
+    def _fitted_weights(self):
+        """The attributes holding the fitted weights (see ``_WEIGHTS``)."""
+        return {k: self.__dict__[k] for k in self._WEIGHTS if k in self.__dict__}
+
+    def _prediction_network(self, dtype):
+        """``(net, params)`` computing in ``dtype`` with the current weights.
+
+        The fitted network is reused as long as ``coefs_`` and
+        ``intercepts_`` are the views it handed out (changing their values in
+        place is seen; assigning new arrays is too, through a fresh network)
+        and the dtype and activations are those it was built with.
+        """
+        fitted = self.__dict__.get("_fitted_net")
+        if fitted is not None:
+            net, params, coefs, intercepts = fitted
+            if (
+                net.dtype == dtype
+                and net.activation.name == self.activation
+                and net.loss.name == self._loss_name()
+                and len(coefs) == len(self.coefs_)
+                and len(intercepts) == len(self.intercepts_)
+                and all(a is b for a, b in zip(coefs, self.coefs_))
+                and all(a is b for a, b in zip(intercepts, self.intercepts_))
+            ):
+                return net, params
+        net = Network(
+            [self.coefs_[0].shape[0], *[c.shape[1] for c in self.coefs_]],
+            self.activation,
+            self._loss_name(),
+            dtype=dtype,
+        )
+        return net, net.pack(self.coefs_, self.intercepts_)
 
     def _run_lbfgs(self, net, params, X, Y, sw):
         res = fit_lbfgs(
@@ -387,31 +469,42 @@ class _BaseMLP(BaseEstimator):
             max_iter=self.max_iter,
             max_fun=self.max_fun,
             tol=self.tol,
-            verbose=int(self.verbose),
         )
         if not np.isfinite(params).all() or not np.isfinite(res.fun):
-            raise ValueError(
-                "Solver produced non-finite parameter weights. The input data may"
-                " contain large values and need to be preprocessed."
-            )
+            raise ValueError(_NON_FINITE)
+        n_iter = min(int(res.nit), self.max_iter)
         if res.status != 0:
+            # scikit-learn's wording: any stop other than convergence (the
+            # max_iter or the max_fun budget, a failed line search) warns
             message = res.message
             if isinstance(message, bytes):
                 message = message.decode("latin1")
-            warnings.warn(
-                f"lbfgs failed to converge after {res.nit} iteration(s) "
-                f"(status={res.status}):\n{message}.\n\nIncrease the number of "
-                f"iterations to improve the convergence (max_iter={self.max_iter}).",
-                ConvergenceWarning,
-                stacklevel=2,
+            text = (
+                f"lbfgs failed to converge after {n_iter} iteration(s) "
+                f"(status={res.status}):\n{message}\n"
             )
-        self.n_iter_ = int(res.nit)
+            if n_iter == self.max_iter:
+                text += (
+                    "\nIncrease the number of iterations to improve the "
+                    f"convergence (max_iter={self.max_iter})."
+                )
+            text += (
+                "\nYou might also want to scale the data as shown in:\n"
+                "    https://scikit-learn.org/stable/modules/preprocessing.html"
+            )
+            warnings.warn(text, ConvergenceWarning, stacklevel=2)
+        self.n_iter_ = n_iter
         self.loss_ = float(res.fun)
         self._set_params_views(net, params)
 
     def _run_stochastic(
-        self, net, params, X, Y, sw, rng, validation, incremental, callbacks
+        self, net, params, X, Y, sw, rng, validation, incremental, callbacks, previous
     ):
+        """Train with a stochastic solver.
+
+        ``previous`` holds the weights from before a warm or incremental call
+        (empty on a first fit); they are put back if this call diverges.
+        """
         n_samples = X.shape[0]
         optimizer = make_optimizer(
             self.solver,
@@ -452,7 +545,8 @@ class _BaseMLP(BaseEstimator):
             alpha=self.alpha,
             max_grad_norm=self.max_grad_norm,
             incremental=incremental,
-            verbose=int(self.verbose),
+            verbose=bool(self.verbose),
+            progress_bar=self.progress_bar,
         )
         validate = None if validation is None else self._validator(net, validation)
         result = fit_stochastic(
@@ -468,11 +562,17 @@ class _BaseMLP(BaseEstimator):
             validate=validate,
             callbacks=callbacks,
         )
-        if not np.isfinite(params).all():
-            raise ValueError(
-                "Solver produced non-finite parameter weights. The input data may"
-                " contain large values and need to be preprocessed."
-            )
+        diverged = result.reason == "diverged" or not np.isfinite(params).all()
+        if diverged and not (state.validating and state.best_params is not None):
+            # scikit-learn's contract: without early stopping (or before any
+            # validation epoch was kept) a divergence is an error.  Nothing
+            # of this call is kept: earlier weights stay, a first fit stays
+            # unfitted, and the next call starts a fresh optimizer state.
+            self._train_state = None
+            for name in self._WEIGHTS:
+                self.__dict__.pop(name, None)
+            self.__dict__.update(previous)
+            raise ValueError(_NON_FINITE)
         if state.validating and state.best_params is not None:
             params[...] = state.best_params
         self._set_params_views(net, params)
@@ -491,8 +591,15 @@ class _BaseMLP(BaseEstimator):
             self.best_loss_ = state.best_loss
         if result.reason == "interrupted":
             warnings.warn("Training interrupted by user.", stacklevel=2)
-        elif result.reason == "diverged":
-            warnings.warn(result.message, ConvergenceWarning, stacklevel=2)
+        elif diverged:
+            best = int(np.nanargmax(self.validation_scores_)) + 1
+            warnings.warn(
+                f"{result.message} Training stopped and the weights of the best "
+                f"validation epoch ({best}) were kept. Lower learning_rate_init, "
+                "scale the inputs or set max_grad_norm.",
+                ConvergenceWarning,
+                stacklevel=2,
+            )
         elif result.reason == "max_iter" and self.n_iter_ == self.max_iter:
             warnings.warn(
                 f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) "
@@ -512,19 +619,14 @@ class _BaseMLP(BaseEstimator):
         outside the training range) raise a warning instead of passing
         silently.
         """
-        X = validate_data(self, X, accept_sparse=["csr", "csc"], reset=False)
+        X = self._validate_predict_X(X)
         dtype = np.result_type(X.dtype, self.coefs_[0].dtype)
         if not np.issubdtype(dtype, np.floating):
             dtype = np.float64
-        net = Network(
-            [X.shape[1], *[c.shape[1] for c in self.coefs_]],
-            self.activation,
-            self._loss_name(),
-            dtype=dtype,
-        )
-        params = net.pack(self.coefs_, self.intercepts_)
+        net, params = self._prediction_network(dtype)
         X = X.astype(dtype, copy=False)
-        with np.errstate(over="ignore", invalid="ignore"):
+        macs = forward_macs(net.coef_shapes, X.shape[0])
+        with blas_limit(macs), np.errstate(over="ignore", invalid="ignore"):
             P = net.predict(params, X)
         if not np.isfinite(P).all():
             warnings.warn(
@@ -536,6 +638,31 @@ class _BaseMLP(BaseEstimator):
             )
         return P
 
+    def _validate_predict_X(self, X):
+        """``X`` checked as ``validate_data(..., reset=False)`` checks it.
+
+        A C-contiguous 2-D float ndarray of the fitted width with finite
+        values, for a model fitted without feature names, is what that check
+        returns unchanged; it is recognised here in a few microseconds (the
+        full check takes about 100 on one row).  Anything else, including
+        every input that must raise or warn, goes through ``validate_data``.
+        """
+        if (
+            type(X) is np.ndarray
+            and X.ndim == 2
+            and X.dtype in (np.float64, np.float32)
+            and X.flags.c_contiguous
+            and X.shape[0] >= 1
+            and X.shape[1] == self.n_features_in_
+            and "feature_names_in_" not in self.__dict__
+        ):
+            config = get_config()
+            if not config["array_api_dispatch"] and (
+                config["assume_finite"] or np.isfinite(X).all()
+            ):
+                return X
+        return validate_data(self, X, accept_sparse=["csr", "csc"], reset=False)
+
     def _check_solver(self):
         if self.solver not in _STOCHASTIC_SOLVERS:
             raise AttributeError(
@@ -544,9 +671,18 @@ class _BaseMLP(BaseEstimator):
             )
         return True
 
+    def __sklearn_is_fitted__(self):
+        # fitted once weights exist: a first fit that raised (divergence)
+        # leaves some validated attributes but no model
+        return "coefs_" in self.__dict__
+
     def __getstate__(self):
-        # a new dict: on Python >= 3.11 the parent may return self.__dict__
-        return {**super().__getstate__(), "_sknn_version": __version__}
+        # a new dict: on Python >= 3.11 the parent may return self.__dict__;
+        # the prediction network is rebuilt on load (its flat vector would
+        # store every weight a second time)
+        state = {**super().__getstate__(), "_sknn_version": __version__}
+        state.pop("_fitted_net", None)
+        return state
 
     def __setstate__(self, state):
         version = state.pop("_sknn_version", None)
@@ -559,6 +695,10 @@ class _BaseMLP(BaseEstimator):
                 stacklevel=2,
             )
         super().__setstate__(state)
+        coefs = self.__dict__.get("coefs_")
+        if coefs and hasattr(self, "out_activation_"):
+            net, params = self._prediction_network(np.dtype(coefs[0].dtype))
+            self._set_params_views(net, params)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -620,7 +760,11 @@ default='constant'
         Minimum improvement of the training loss (or of the validation score
         with early stopping) that counts as progress.
     verbose : bool or int, default=False
-        True or 1 prints the loss after every epoch; 2 shows a progress line.
+        Any true value prints scikit-learn's progress messages to stdout:
+        ``Iteration N, loss = ...`` after every epoch (plus the validation
+        score with early stopping) and the reason training stopped.  L-BFGS
+        prints nothing, as in scikit-learn with SciPy >= 1.15.  See
+        ``progress_bar`` for a progress bar.
     warm_start : bool, default=False
         Continue from the previous solution when ``fit`` is called again.
     momentum : float, default=0.9
@@ -668,6 +812,12 @@ default='constant'
         keys ``epoch``, ``train_loss``, ``val_score``, ``val_loss``,
         ``learning_rate`` and ``seconds``; a callback returning True stops
         training (weights and attributes stay consistent).
+    progress_bar : bool, default=False
+        Show the progress of a stochastic fit on stderr: epoch, training
+        loss, validation score and the estimated time left.  A terminal or a
+        Jupyter notebook gets a tqdm bar (``tqdm.auto``) when tqdm is
+        installed; any other stream (a log file, CI output) gets a plain line
+        every tenth of ``max_iter`` epochs instead of redrawn lines.
 
     Attributes
     ----------
@@ -758,6 +908,7 @@ default='constant'
         rho=0.9,
         max_grad_norm=None,
         callbacks=None,
+        progress_bar=False,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -789,6 +940,7 @@ default='constant'
         self.rho = rho
         self.max_grad_norm = max_grad_norm
         self.callbacks = callbacks
+        self.progress_bar = progress_bar
 
     def _loss_name(self):
         return "log_loss" if self.out_activation_ == "softmax" else "binary_log_loss"
@@ -818,11 +970,11 @@ default='constant'
         Y = self._encode(y)
         return X, Y, y
 
-    def _check_known_classes(self, y, same=False):
+    def _check_known_classes(self, y, same=False, name="y"):
         if type_of_target(y).startswith("multilabel"):
             if y.shape[1] != len(self.classes_):
                 raise ValueError(
-                    f"y has {y.shape[1]} labels, the model was fitted with "
+                    f"{name} has {y.shape[1]} labels, the model was fitted with "
                     f"{len(self.classes_)}."
                 )
             return
@@ -837,8 +989,8 @@ default='constant'
         unseen = np.setdiff1d(classes, self.classes_)
         if len(unseen):
             raise ValueError(
-                f"`y` has classes not in `self.classes_`. `self.classes_` has "
-                f"{self.classes_}. 'y' has {classes}."
+                f"`{name}` has classes not in `self.classes_`. `self.classes_` has "
+                f"{self.classes_}. '{name}' has {classes}."
             )
 
     def _encode(self, y):
@@ -862,7 +1014,7 @@ default='constant'
         y_val = np.asarray(y_val) if not sp.issparse(y_val) else y_val
         if y_val.ndim == 2 and y_val.shape[1] == 1:
             y_val = column_or_1d(y_val, warn=True)
-        self._check_known_classes(y_val)
+        self._check_known_classes(y_val, name="y_val")
         return self._encode(y_val), y_val
 
     def _combine_class_weight(self, sw, y, dtype):
@@ -896,9 +1048,22 @@ default='constant'
         return accuracy_score(y, self._decode(P), sample_weight=sample_weight)
 
     def _decode(self, P):
-        if self.n_outputs_ == 1:
-            P = P.ravel()
-        return self._label_binarizer.inverse_transform(P)
+        """Labels from output activations, as ``LabelBinarizer`` decodes them.
+
+        The class of highest probability (the first on ties) for multiclass
+        targets; the positive class where its probability exceeds 0.5 for
+        binary ones; the indicator matrix for multilabel targets.  Written out
+        for the first two because the binarizer's checks cost about 40 us a
+        call, a third of a one-row prediction.
+        """
+        if self._label_binarizer.y_type_.startswith("multilabel"):
+            return self._label_binarizer.inverse_transform(P)
+        classes = self.classes_
+        if self.n_outputs_ > 1:
+            return classes.take(np.argmax(P, axis=1))
+        if len(classes) == 1:
+            return np.repeat(classes[0], P.shape[0])
+        return classes.take((P[:, 0] > 0.5).view(np.uint8))
 
     def fit(self, X, y, sample_weight=None, *, X_val=None, y_val=None,
             sample_weight_val=None):  # fmt: skip
@@ -956,17 +1121,30 @@ default=None
         self : MLPClassifierNN
         """
         first_call = not hasattr(self, "classes_")
+        multilabel = type_of_target(y).startswith("multilabel")
         if first_call:
-            if classes is None and not type_of_target(y).startswith("multilabel"):
+            if classes is None and not multilabel:
                 raise ValueError(
                     "classes must be passed on the first call to partial_fit."
                 )
             self._label_binarizer = LabelBinarizer()
-            if classes is None:
+            if multilabel:
+                # the indicator matrix's columns are the labels; ``classes``
+                # names them and must have one entry per column
                 self._label_binarizer.fit(y)
+                n_labels = len(self._label_binarizer.classes_)
+                if classes is not None and len(np.unique(classes)) != n_labels:
+                    raise ValueError(
+                        f"classes has {len(np.unique(classes))} labels but y is a "
+                        f"multilabel indicator matrix with {n_labels} columns."
+                    )
             else:
                 self._label_binarizer.fit(np.asarray(classes))
-            self.classes_ = self._label_binarizer.classes_
+            self.classes_ = (
+                self._label_binarizer.classes_
+                if classes is None
+                else np.unique(np.asarray(classes))
+            )
         elif classes is not None and not np.array_equal(
             np.unique(classes), self.classes_
         ):
@@ -1071,7 +1249,11 @@ default='constant'
     tol : float, default=1e-4
         Minimum improvement that counts as progress.
     verbose : bool or int, default=False
-        True or 1 prints the loss after every epoch; 2 shows a progress line.
+        Any true value prints scikit-learn's progress messages to stdout:
+        ``Iteration N, loss = ...`` after every epoch (plus the validation
+        score with early stopping) and the reason training stopped.  L-BFGS
+        prints nothing, as in scikit-learn with SciPy >= 1.15.  See
+        ``progress_bar`` for a progress bar.
     warm_start : bool, default=False
         Continue from the previous solution.
     momentum : float, default=0.9
@@ -1106,6 +1288,8 @@ default='constant'
         Global gradient-norm clipping threshold.
     callbacks : list of callable or None, default=None
         Called after every epoch with its record; True stops training.
+    progress_bar : bool, default=False
+        Show the fit's progress on stderr (see :class:`MLPClassifierNN`).
 
     Attributes
     ----------
@@ -1195,6 +1379,7 @@ default='constant'
         rho=0.9,
         max_grad_norm=None,
         callbacks=None,
+        progress_bar=False,
     ):
         self.loss = loss
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -1226,6 +1411,7 @@ default='constant'
         self.rho = rho
         self.max_grad_norm = max_grad_norm
         self.callbacks = callbacks
+        self.progress_bar = progress_bar
 
     def _loss_name(self):
         return self.loss

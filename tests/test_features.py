@@ -6,6 +6,7 @@ gradient clipping, per-epoch callbacks and ``history_``, ``verbose=2``,
 ``TrainingCurveDisplay`` and the handling of diverging fits.
 """
 
+import io
 import math
 import sys
 import types
@@ -613,7 +614,7 @@ def test_max_grad_norm_keeps_diverging_training_finite():
     params = dict(
         solver="sgd", learning_rate_init=1e3, max_iter=30, n_iter_no_change=1000
     )
-    with pytest.warns(ConvergenceWarning, match="diverged"):
+    with pytest.raises(ValueError, match="non-finite parameter weights"):
         _reg(**params).fit(X, y)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -733,47 +734,76 @@ def test_callbacks_work_with_partial_fit(digits):
     assert len(seen) == 2
 
 
-# ------------------------------------------------------------------ verbose
-def test_verbose_2_prints_progress_line(capsys, monkeypatch, digits):
-    # without a progress library the bar is plain text
-    monkeypatch.setitem(sys.modules, "tqdm", None)
-    monkeypatch.setitem(sys.modules, "tqdm.auto", None)
+# ------------------------------------------------------------- progress bar
+def test_verbose_2_prints_sklearn_lines_not_a_bar(capsys, digits):
     X, y = digits[0][:100], digits[1][:100]
     _clf(max_iter=3, verbose=2).fit(X, y)
-    out = capsys.readouterr().out
-    assert "epoch 3/3" in out
-    assert "\r" in out
-    assert "Iteration" not in out
+    captured = capsys.readouterr()
+    assert captured.out.count("Iteration ") == 3
+    assert captured.err == ""
 
 
-def test_verbose_2_uses_tqdm_when_installed(monkeypatch, digits):
+def test_progress_bar_plain_lines_without_a_terminal(capsys, digits):
+    # capsys's stderr is no terminal: plain lines, no carriage returns
+    X, y = digits[0][:100], digits[1][:100]
+    _clf(max_iter=20, progress_bar=True, early_stopping=True).fit(X, y)
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    lines = captured.err.splitlines()
+    assert [ln.split()[:2] for ln in lines][:2] == [
+        ["epoch", "2/20"],
+        ["epoch", "4/20"],
+    ]
+    assert all("val_score=" in ln and "eta=" in ln for ln in lines)
+    assert "\r" not in captured.err
+
+
+class _FakeBar:
+    def __init__(self, events, total, unit, file):
+        self.events = events
+        events.append(("init", total, unit))
+        self.n = 0
+
+    def update(self, k):
+        self.n += k
+        self.events.append(("update", self.n))
+
+    def set_postfix(self, fields, refresh=True):
+        self.events.append(("postfix", sorted(fields)))
+
+    def close(self):
+        self.events.append(("close",))
+
+
+class _Terminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+def test_progress_bar_uses_tqdm_in_a_terminal(monkeypatch, digits):
     events = []
-
-    class FakeBar:
-        def __init__(self, total, unit, file):
-            events.append(("init", total, unit))
-            self.n = 0
-
-        def update(self, k):
-            self.n += k
-            events.append(("update", self.n))
-
-        def set_postfix(self, **kwargs):
-            events.append(("postfix", sorted(kwargs)))
-
-        def close(self):
-            events.append(("close",))
-
     fake = types.ModuleType("tqdm.auto")
-    fake.tqdm = FakeBar
+    fake.tqdm = lambda **kw: _FakeBar(events, **kw)
     monkeypatch.setitem(sys.modules, "tqdm", types.ModuleType("tqdm"))
     monkeypatch.setitem(sys.modules, "tqdm.auto", fake)
+    monkeypatch.setattr(sys, "stderr", _Terminal())
     X, y = digits[0][:100], digits[1][:100]
-    _clf(max_iter=3, verbose=2).fit(X, y)
+    _clf(max_iter=3, progress_bar=True, early_stopping=True).fit(X, y)
     assert events[0] == ("init", 3, "epoch")
     assert [e[1] for e in events if e[0] == "update"] == [1, 2, 3]
-    assert ("postfix", ["loss"]) in events
+    assert ("postfix", ["loss", "val_score"]) in events
     assert events[-1] == ("close",)
+    assert sys.stderr.getvalue() == ""
+
+
+def test_progress_bar_in_a_terminal_without_tqdm(monkeypatch, digits):
+    monkeypatch.setitem(sys.modules, "tqdm", None)
+    monkeypatch.setitem(sys.modules, "tqdm.auto", None)
+    monkeypatch.setattr(sys, "stderr", _Terminal())
+    X, y = digits[0][:100], digits[1][:100]
+    _clf(max_iter=3, progress_bar=True).fit(X, y)
+    lines = sys.stderr.getvalue().splitlines()
+    assert [ln.split()[1] for ln in lines] == ["1/3", "2/3", "3/3"]
 
 
 def test_scorer_without_sample_weight_argument_with_class_weight(imbalanced):
@@ -839,21 +869,14 @@ def test_display_errors(pyplot, digits):
 @pytest.mark.parametrize(
     "make, dtype", [(_clf, np.float32), (_reg, np.float64)], ids=["clf32", "reg64"]
 )
-def test_diverging_fit_warns_and_keeps_finite_weights(make, dtype):
+def test_diverging_fit_raises_as_sklearn(make, dtype):
     X, y = load_digits(return_X_y=True)
     X = (X[:300] * 1e3).astype(dtype)
     y = y[:300]
-    with pytest.warns(ConvergenceWarning, match="diverged"):
-        est = make(
-            solver="sgd", learning_rate_init=1e3, max_iter=30, n_iter_no_change=1000
-        ).fit(X, y)
-    assert all(np.isfinite(c).all() for c in est.coefs_ + est.intercepts_)
-    if make is _reg:
-        assert np.all(np.isfinite(est.predict(X)))
-    else:
-        assert np.all(np.isfinite(est.predict_proba(X)))
-    assert len(est.loss_curve_) == est.n_iter_
-    assert np.all(np.isfinite(est.loss_curve_))
+    est = make(solver="sgd", learning_rate_init=1e3, max_iter=30, n_iter_no_change=1000)
+    with pytest.raises(ValueError, match="non-finite parameter weights"):
+        est.fit(X, y)
+    assert not hasattr(est, "coefs_")
 
 
 def test_diverging_classifier_float64_warns(digits):

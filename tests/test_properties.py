@@ -175,7 +175,17 @@ def test_regressor_valid_input(X, n_outputs, loss, params, data):
     shape = (X.shape[0],) if n_outputs == 1 else (X.shape[0], n_outputs)
     low = 0.0 if loss == "poisson" else -5.0
     y = data.draw(arrays(np.float64, shape, elements=st.floats(low, 5.0)))
-    reg = MLPRegressorNN(loss=loss, **params).fit(X, y)
+    reg = MLPRegressorNN(loss=loss, **params)
+    try:
+        reg.fit(X, y)
+    except ValueError as exc:
+        # Poisson's exp output can overflow for real within a few epochs
+        # (inputs of -5 to 5 at rates up to 1e-2); that is scikit-learn's
+        # divergence error, and it leaves no model behind
+        assert loss == "poisson", exc
+        assert str(exc).startswith("Solver produced non-finite parameter weights")
+        assert not hasattr(reg, "coefs_")
+        return
     pred = reg.predict(X)
     assert pred.shape == shape
     assert np.isfinite(pred).all()

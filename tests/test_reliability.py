@@ -19,6 +19,7 @@ import pytest
 import scipy.sparse as sp
 from _common import RECORD_KEYS
 from sklearn.base import ClassifierMixin
+from sklearn.datasets import load_iris
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.utils._param_validation import InvalidParameterError
@@ -541,96 +542,111 @@ def test_probabilities_finite_for_huge_float32_inputs():
     assert not np.isnan(clf.predict_log_proba(X32 * np.float32(1e30))).any()
 
 
+NON_FINITE = (
+    "Solver produced non-finite parameter weights. The input data may contain "
+    "large values and need to be preprocessed."
+)
+
+
 def _diverging_fit(est, X_fit, y_fit, **fit_kw):
+    """Fit expecting scikit-learn's divergence error; return the warnings."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        est.fit(X_fit, y_fit, **fit_kw)
+        with pytest.raises(ValueError) as excinfo:
+            est.fit(X_fit, y_fit, **fit_kw)
+    assert str(excinfo.value) == NON_FINITE
     return caught
 
 
 @pytest.mark.parametrize("momentum", [0.9, 0.0])
-def test_diverging_sgd_warns_and_keeps_finite_weights(momentum):
-    X_big, y_big = X * 1e6, Y_REG * 1e6
-    max_iter = 20
+def test_diverging_sgd_raises_quietly_and_leaves_no_model(momentum):
     reg = MLPRegressorNN(
         hidden_layer_sizes=(4,),
         solver="sgd",
         learning_rate_init=1e4,
         momentum=momentum,
-        max_iter=max_iter,
+        max_iter=20,
         random_state=0,
     )
-    caught = _diverging_fit(reg, X_big, y_big)
-    # it did diverge: training stopped early on a divergence warning ...
-    conv = [w for w in caught if issubclass(w.category, ConvergenceWarning)]
-    assert len(conv) == 1, [str(w.message) for w in caught]
-    assert "diverged" in str(conv[0].message)
-    assert reg.n_iter_ < max_iter
-    # ... without spamming overflow RuntimeWarnings
-    assert len(caught) <= 2, [str(w.message) for w in caught]
-    assert not any(issubclass(w.category, RuntimeWarning) for w in caught)
-    # and left a usable, finite model behind
-    for a in reg.coefs_ + reg.intercepts_:
-        assert np.isfinite(a).all()
-    assert np.isfinite(reg.loss_curve_).all()
-    assert len(reg.loss_curve_) == reg.n_iter_
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", RuntimeWarning)
-        pred = reg.predict(X_big)
-    assert not np.isnan(pred).any()
+    caught = _diverging_fit(reg, X * 1e6, Y_REG * 1e6)
+    # no overflow RuntimeWarnings on the way, no other warning either
+    assert caught == [], [str(w.message) for w in caught]
+    # a first fit that diverged hands back no weights at all
+    assert not hasattr(reg, "coefs_")
+    with pytest.raises(NotFittedError):
+        reg.predict(X)
 
 
 @pytest.mark.parametrize("scale", [1e20, 1e50, 1e150])
-def test_diverging_classifier_fit_predicts_no_nan(scale):
-    """A classifier that diverged keeps weights whose outputs are not NaN.
-
-    The fit warns and keeps the weights from before the diverging epoch; the
-    probabilities of those weights on the training data must still be valid
-    (not NaN rows returned without any warning at predict time).
-    """
-    X_big = X * scale  # finite, badly scaled input
+def test_diverging_classifier_fit_raises(scale):
+    """Badly scaled input: the fit raises instead of returning NaN outputs."""
     y = np.argmax(X, axis=1)
     clf = MLPClassifierNN(
         hidden_layer_sizes=(4,), solver="sgd", max_iter=20, random_state=0
     )
-    caught = _diverging_fit(clf, X_big, y)
-    assert any("diverged" in str(w.message) for w in caught)
+    caught = _diverging_fit(clf, X * scale, y)
     assert not any(issubclass(w.category, RuntimeWarning) for w in caught)
-    assert len(caught) <= 2
-    for a in clf.coefs_ + clf.intercepts_:
-        assert np.isfinite(a).all()
-    P = clf.predict_proba(X_big)
-    assert not np.isnan(P).any(), f"{np.isnan(P).any(axis=1).sum()} NaN rows"
-    np.testing.assert_allclose(P.sum(axis=1), 1.0)
-    assert set(clf.predict(X_big).tolist()) <= {0, 1, 2}
+    with pytest.raises(NotFittedError):
+        clf.predict(X)
 
 
-def test_diverging_partial_fit_keeps_finite_weights():
+def test_diverging_fit_with_early_stopping_keeps_the_best_epoch():
+    # scikit-learn's diverging case (identity network, sgd at rate 1 on
+    # iris): with early stopping the fit ends without an error
+    X_iris, y_iris = load_iris(return_X_y=True)
     reg = MLPRegressorNN(
-        hidden_layer_sizes=(4,), solver="sgd", learning_rate_init=1e4, random_state=0
+        activation="identity",
+        solver="sgd",
+        learning_rate_init=1.0,
+        max_iter=20,
+        early_stopping=True,
+        random_state=0,
     )
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        for _ in range(8):
-            reg.partial_fit(X * 1e6, Y_REG * 1e6)
-    assert any("diverged" in str(w.message) for w in caught)
+        reg.fit(X_iris, y_iris, X_val=X_iris[::3], y_val=y_iris[::3])
+    messages = [str(w.message) for w in caught]
+    assert len(caught) == 1 and "diverged" in messages[0], messages
+    assert issubclass(caught[0].category, ConvergenceWarning)
+    assert np.isnan(reg.validation_scores_[-1])
+    assert np.isnan(reg.loss_curve_[-1])
+    assert np.isfinite(reg.validation_scores_[:-1]).all()
+    assert reg.n_iter_ == len(reg.validation_scores_) == len(reg.loss_curve_)
+    # the weights handed back are those of the best validation epoch
+    best = reg.best_validation_score_
+    assert best == max(reg.validation_scores_[:-1])
+    assert reg.score(X_iris[::3], y_iris[::3]) == pytest.approx(best, rel=1e-12)
+    assert np.isfinite(reg.predict(X_iris)).all()
+
+
+def test_diverging_partial_fit_raises_and_keeps_the_previous_weights():
+    reg = MLPRegressorNN(
+        hidden_layer_sizes=(4,), solver="sgd", learning_rate_init=1e-2, random_state=0
+    )
+    reg.partial_fit(X, Y_REG)
+    reg.set_params(learning_rate_init=1e4)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with pytest.raises(ValueError, match="non-finite parameter weights"):
+            for _ in range(8):
+                # calls that blow the weights up but stay finite succeed
+                before = [a.copy() for a in reg.coefs_ + reg.intercepts_]
+                pred = reg.predict(X)
+                reg.partial_fit(X * 1e6, Y_REG * 1e6)
     assert not any(issubclass(w.category, RuntimeWarning) for w in caught)
-    for a in reg.coefs_ + reg.intercepts_:
-        assert np.isfinite(a).all()
+    # the call that diverged left the weights of the call before it
+    for a, b in zip(reg.coefs_ + reg.intercepts_, before):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(reg.predict(X), pred)
 
 
-def test_lbfgs_on_overflowing_data_errors_or_warns():
+def test_lbfgs_on_overflowing_data_raises():
     reg = MLPRegressorNN(hidden_layer_sizes=(3,), solver="lbfgs", max_iter=20)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        try:
+        with pytest.raises(ValueError) as excinfo:
             reg.fit(X * 1e100, Y_REG * 1e100)
-        except ValueError as exc:
-            assert "non-finite" in str(exc)
-        else:
-            assert any(issubclass(w.category, ConvergenceWarning) for w in caught)
-            for a in reg.coefs_ + reg.intercepts_:
-                assert np.isfinite(a).all()
+    assert str(excinfo.value) == NON_FINITE
     assert not any(issubclass(w.category, RuntimeWarning) for w in caught)
 
 

@@ -434,9 +434,14 @@ def test_huge_learning_rate_diverges_with_finite_params(later):
     assert res.reason == "diverged"
     assert "diverged" in res.message
     assert np.isfinite(params).all()
-    assert state.n_iter == len(snapshots) - 1
-    assert len(state.loss_curve) == state.n_iter
-    assert all(np.isfinite(v) for v in state.loss_curve)
+    # the diverged epoch is recorded too, with a NaN loss (callbacks are not
+    # called for it, so it has no snapshot)
+    assert state.n_iter == len(snapshots)
+    assert len(state.loss_curve) == len(state.history) == state.n_iter
+    assert np.isfinite(state.loss_curve[:-1]).all()
+    assert np.isnan(state.loss_curve[-1])
+    assert np.isnan(state.history[-1]["train_loss"])
+    assert state.history[-1]["val_score"] is None
     if later:
         assert state.n_iter >= 1
         assert not np.array_equal(params, snapshots[0])
@@ -472,7 +477,7 @@ def test_step_that_overflows_the_weights_is_caught():
     assert np.isfinite(params).all(), res
     assert res.reason == "diverged"
     np.testing.assert_array_equal(params, p0)
-    assert state.n_iter == 0
+    assert state.n_iter == 1 and np.isnan(state.loss_curve[0])
 
 
 def test_keyboard_interrupt_in_callback():
@@ -641,9 +646,10 @@ def test_l2_added_by_the_step_equals_l2_in_the_backward_pass(opt, sample_weight)
 
 
 # ------------------------------------------------------------ verbosity
-def test_verbose_one_prints_iterations(capsys):
+@pytest.mark.parametrize("verbose", [True, 1, 10])
+def test_verbose_prints_sklearn_lines(capsys, verbose):
     net, params, opt, X, Y, state = _setup(validating=True)
-    cfg = LoopConfig(16, 3, n_iter_no_change=100, verbose=1)
+    cfg = LoopConfig(16, 3, n_iter_no_change=100, verbose=verbose)
     fit_stochastic(
         *_args(net, params, opt, X, Y, state, cfg),
         validate=_scores([0.1, 0.2, 0.3]),
@@ -663,44 +669,87 @@ def test_verbose_zero_is_silent(capsys):
     fit_stochastic(
         net, params, opt, X, Y, state, LoopConfig(16, 3), np.random.default_rng(0)
     )
-    assert capsys.readouterr().out == ""
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err == ""
 
 
-def test_verbose_one_reports_stop(capsys):
+@pytest.mark.parametrize(
+    "kind, last_line",
+    [
+        ("constant", "Stopping."),
+        ("adaptive", "Learning rate too small. Stopping."),
+    ],
+)
+def test_verbose_reports_stop_as_sklearn(capsys, kind, last_line):
+    net, params, opt, X, Y, state = _setup(validating=True)
+    state.schedule = Schedule(kind, 1e-3)
+    fit_stochastic(
+        net,
+        params,
+        opt,
+        X,
+        Y,
+        state,
+        LoopConfig(16, 100, n_iter_no_change=1, verbose=True),
+        np.random.default_rng(0),
+        validate=_scores([0.5] + [0.1] * 99),
+    )
+    lines = capsys.readouterr().out.splitlines()
+    msg = (
+        "Validation score did not improve more than tol=0.000100 for 1 "
+        "consecutive epochs."
+    )
+    assert lines[-1] == f"{msg} {last_line}"
+    if kind == "adaptive":
+        # 1e-3 divided by 5 until at or below 1e-6, then the stop
+        rates = [ln for ln in lines if "Setting learning rate to" in ln]
+        assert len(rates) == 5
+        assert rates[0] == f"{msg} Setting learning rate to 0.000200"
+
+
+def test_progress_bar_plain_lines_in_a_non_interactive_stream(capsys):
     net, params, opt, X, Y, state = _setup(validating=True)
     fit_stochastic(
-        net,
-        params,
-        opt,
-        X,
-        Y,
-        state,
-        LoopConfig(16, 10, n_iter_no_change=1, verbose=1),
-        np.random.default_rng(0),
-        validate=_scores([0.5] + [0.1] * 10),
+        *_args(
+            net,
+            params,
+            opt,
+            X,
+            Y,
+            state,
+            LoopConfig(16, 25, n_iter_no_change=100, progress_bar=True),
+        ),
+        validate=_scores([0.5] * 25),
     )
-    out = capsys.readouterr().out
-    assert "Stopping." in out
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    lines = captured.err.splitlines()
+    # one line every ceil(25 / 10) = 3 epochs, and the last epoch
+    assert [ln.split()[1] for ln in lines] == [
+        f"{e}/25" for e in [3, 6, 9, 12, 15, 18, 21, 24, 25]
+    ]
+    assert all("loss=" in ln and "val_score=0.500000" in ln for ln in lines)
+    assert all("eta=" in ln and "elapsed=" in ln for ln in lines)
+    assert "\r" not in captured.err
 
 
-def test_verbose_two_prints_progress_line(capsys):
+def test_progress_bar_shows_the_last_epoch_of_an_early_stop(capsys):
     net, params, opt, X, Y, state = _setup()
-    fit_stochastic(
-        net,
-        params,
-        opt,
-        X,
-        Y,
-        state,
-        LoopConfig(16, 3, n_iter_no_change=100, verbose=2),
-        np.random.default_rng(0),
+    res = fit_stochastic(
+        *_args(
+            net,
+            params,
+            opt,
+            X,
+            Y,
+            state,
+            LoopConfig(16, 100, n_iter_no_change=100, progress_bar=True),
+        ),
+        callbacks=[lambda rec: rec["epoch"] == 13],
     )
-    out = capsys.readouterr().out
-    assert "Iteration" not in out
-    assert "\r" in out
-    assert "epoch 3/3" in out
-    assert "loss=" in out
-    assert out.endswith("\n")
+    assert res.reason == "callback"
+    lines = capsys.readouterr().err.splitlines()
+    assert [ln.split()[1] for ln in lines] == [f"{e}/100" for e in (10, 13)]
 
 
 # ------------------------------------------------------------ L-BFGS
@@ -720,13 +769,13 @@ def test_fit_lbfgs_reduces_objective(loss):
     assert np.isfinite(params).all()
 
 
-def test_fit_lbfgs_respects_max_iter_and_prints(capsys):
+def test_fit_lbfgs_respects_max_iter_and_prints_nothing(capsys):
+    # scikit-learn's MLP prints nothing from L-BFGS with SciPy >= 1.15
     net, params, _, X, Y, _ = _setup()
-    res = fit_lbfgs(net, params, X, Y, max_iter=3, tol=0.0, verbose=1)
+    res = fit_lbfgs(net, params, X, Y, max_iter=3, tol=0.0)
     assert res.nit <= 3
-    out = capsys.readouterr().out
-    assert "Iteration 1, loss = " in out
-    assert out.count("Iteration") == res.nit
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err == ""
 
 
 def test_fit_lbfgs_float32():

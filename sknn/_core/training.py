@@ -10,11 +10,14 @@ Call order of a stochastic fit (what :func:`fit_stochastic` does)::
             stop the epoch if the loss or the gradient is not finite
             clip the gradient norm (if max_grad_norm), optimizer step
             (which adds the L2 gradient itself unless clipping needed it)
+        if the epoch diverged: restore the last finite parameters, record
+        the epoch with NaN loss and score, and stop
         record the epoch loss; validate (if a validation function is given)
         update the no-improvement count, the best score and best weights
-        advance the learning-rate schedule; call the callbacks
+        advance the learning-rate schedule; print (verbose, progress bar);
+        call the callbacks
         stop if: a callback asked to; no improvement for n_iter_no_change
-        epochs and the schedule cannot lower the rate; the loss diverged
+        epochs and the schedule cannot lower the rate
 
 All that persists across calls (``warm_start``, ``partial_fit``) lives in a
 :class:`TrainState`.  The loop knows nothing about scikit-learn: the caller
@@ -25,7 +28,6 @@ stop means for its users (warnings, attributes).
 from __future__ import annotations
 
 import math
-import sys
 import time
 from dataclasses import dataclass, field
 from typing import Callable
@@ -33,11 +35,15 @@ from typing import Callable
 import numpy as np
 import scipy.optimize
 import scipy.sparse as sp
-from threadpoolctl import ThreadpoolController
 
 from .optimizers import L2Gradient
+from .progress import ProgressBar, print_epoch, print_plateau
+from .threads import blas_limit, forward_macs
 
 __all__ = ["LoopConfig", "TrainState", "fit_lbfgs", "fit_stochastic"]
+
+# floating-point errors the loops check for themselves (finiteness tests)
+_QUIET = {"over": "ignore", "invalid": "ignore", "divide": "ignore"}
 
 
 @dataclass
@@ -64,8 +70,12 @@ class LoopConfig:
         Rescale the gradient when its Euclidean norm exceeds this.
     incremental : bool
         Run exactly one epoch (``partial_fit``).
-    verbose : int
-        0 silent, 1 one line per epoch, 2 a progress line updated in place.
+    verbose : bool
+        Print scikit-learn's lines: ``Iteration N, loss = ...`` after every
+        epoch (and ``Validation score: ...`` when validating), and the
+        reason of a stop.
+    progress_bar : bool
+        Show a :class:`~sknn._core.progress.ProgressBar` on stderr.
     """
 
     batch_size: int
@@ -76,7 +86,8 @@ class LoopConfig:
     alpha: float = 0.0
     max_grad_norm: float | None = None
     incremental: bool = False
-    verbose: int = 0
+    verbose: bool = False
+    progress_bar: bool = False
 
 
 @dataclass
@@ -159,79 +170,6 @@ class FitResult:
 
     reason: str
     message: str = ""
-
-
-class _Progress:
-    """Progress bar for ``verbose=2``: tqdm's if installed, else plain text."""
-
-    WIDTH = 30
-
-    def __init__(self, total, stream=None):
-        self.total = max(int(total), 1)
-        self.stream = stream or sys.stdout
-        try:
-            from tqdm.auto import tqdm
-        except ImportError:
-            self.bar = None
-        else:
-            self.bar = tqdm(total=self.total, unit="epoch", file=self.stream)
-
-    def update(self, done, loss):
-        if self.bar is not None:
-            self.bar.update(done - self.bar.n)
-            self.bar.set_postfix(loss=f"{loss:.6f}")
-            return
-        filled = int(self.WIDTH * min(done, self.total) / self.total)
-        bar = "#" * filled + "." * (self.WIDTH - filled)
-        self.stream.write(f"\r[{bar}] epoch {done}/{self.total} loss={loss:.6f}")
-        self.stream.flush()
-
-    def close(self):
-        if self.bar is not None:
-            self.bar.close()
-            return
-        self.stream.write("\n")
-        self.stream.flush()
-
-
-MACS_PER_BLAS_THREAD = 2_000_000
-"""Multiply-adds per minibatch that keep one more BLAS thread busy."""
-
-
-_BLAS = []
-
-
-def _blas_controller():
-    """The process's BLAS thread-pool controller, made once.
-
-    Scanning the loaded libraries allocates a few hundred KiB of Python
-    objects; doing it once per process keeps that out of every fit.
-    """
-    if not _BLAS:
-        _BLAS.append(ThreadpoolController().select(user_api="blas"))
-    return _BLAS[0]
-
-
-def blas_threads(net, batch_size):
-    """BLAS threads worth using for minibatches of ``batch_size`` rows.
-
-    Small matrix products are slower with many threads (the threads' start-up
-    and synchronisation cost more than the product), so the count grows with
-    the work of one batch: one thread per ``MACS_PER_BLAS_THREAD``
-    multiply-adds, at least one, at most what BLAS is currently allowed.
-
-    Returns
-    -------
-    wanted : int
-    allowed : int
-        The current BLAS thread limit.
-    """
-    allowed = max(
-        (lib.num_threads for lib in _blas_controller().lib_controllers), default=1
-    )
-    macs = batch_size * sum(a * b for a, b in net.coef_shapes)
-    wanted = int(min(allowed, max(1, macs // MACS_PER_BLAS_THREAD)))
-    return wanted, allowed
 
 
 def _clip_norm(grad, max_norm, sq_norm=None):
@@ -386,8 +324,8 @@ def _end_epoch(state, config, params, epoch_loss, n, validate, tic):
     """Bookkeeping after an epoch; returns the epoch's record.
 
     Appends the loss (and validation score), updates the no-improvement count
-    and the best score or loss, saves the best parameters when validating,
-    advances the learning-rate schedule and prints in verbose mode 1.
+    and the best score or loss, saves the best parameters when validating and
+    advances the learning-rate schedule.
     """
     state.n_iter += 1
     state.t += n
@@ -403,19 +341,36 @@ def _end_epoch(state, config, params, epoch_loss, n, validate, tic):
         else:
             state.best_params[...] = params
     state.schedule.epoch_end(state.n_iter, state.t)
+    return _record(state, lr_used, score, val_loss, tic)
+
+
+def _end_diverged_epoch(state, n, tic):
+    """Record an epoch that diverged: its loss and scores are NaN.
+
+    As in scikit-learn, the epoch counts (``n_iter``, ``t``) and its
+    validation score is NaN; the bests, the no-improvement count and the
+    schedule are left alone since training ends here.
+    """
+    state.n_iter += 1
+    state.t += n
+    state.loss_curve.append(math.nan)
+    score = val_loss = None
+    if state.validating:
+        score = val_loss = math.nan
+        state.validation_scores.append(score)
+    return _record(state, state.schedule.lr, score, val_loss, tic)
+
+
+def _record(state, lr_used, score, val_loss, tic):
     record = {
         "epoch": state.n_iter,
-        "train_loss": epoch_loss,
+        "train_loss": state.loss_curve[-1],
         "val_score": score,
         "val_loss": val_loss,
         "learning_rate": lr_used,
         "seconds": time.perf_counter() - tic,
     }
     state.history.append(record)
-    if config.verbose == 1:
-        print(f"Iteration {state.n_iter}, loss = {epoch_loss:.8f}")
-        if score is not None:
-            print(f"Validation score: {score:f}")
     return record
 
 
@@ -423,7 +378,9 @@ def _plateau(state, config):
     """React to too many epochs without improvement.
 
     An adaptive schedule lowers the rate and training goes on (reason
-    'continue'); otherwise training has converged.
+    'continue'); otherwise training has converged.  With ``verbose`` the line
+    is scikit-learn's, including its "Learning rate too small" when an
+    adaptive rate cannot go lower.
     """
     what = "Validation score" if state.validating else "Training loss"
     msg = (
@@ -432,11 +389,14 @@ def _plateau(state, config):
     )
     if state.schedule.on_plateau():
         state.no_improvement_count = 0
-        if config.verbose == 1:
-            print(f"{msg} Setting learning rate to {state.schedule.lr:f}")
+        if config.verbose:
+            print_plateau(msg, f"Setting learning rate to {state.schedule.lr:f}")
         return FitResult("continue", msg)
-    if config.verbose == 1:
-        print(f"{msg} Stopping.")
+    if config.verbose:
+        too_small = state.schedule.kind == "adaptive"
+        print_plateau(
+            msg, "Learning rate too small. Stopping." if too_small else "Stopping."
+        )
     return FitResult("converged", msg)
 
 
@@ -487,13 +447,19 @@ def fit_stochastic(
     grad = np.empty_like(params)
     checkpoint = _Checkpoint()
     epochs = 1 if config.incremental else config.max_iter
-    progress = _Progress(epochs) if config.verbose >= 2 else None
+    progress = ProgressBar(epochs) if config.progress_bar else None
     result = FitResult("epoch" if config.incremental else "max_iter")
-    threads, allowed = blas_threads(net, config.batch_size)
-    limit = _blas_controller().limit(limits=threads) if threads < allowed else None
+
+    def report(record):
+        if config.verbose:
+            print_epoch(record)
+        if progress is not None:
+            progress.update(record)
+
     try:
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            for done in range(1, epochs + 1):
+        macs = forward_macs(net.coef_shapes, config.batch_size)
+        with blas_limit(macs), np.errstate(**_QUIET):
+            for _ in range(epochs):
                 tic = time.perf_counter()
                 order = rng.permutation(n) if config.shuffle else None
                 epoch_loss, diverged = _run_epoch(
@@ -510,21 +476,16 @@ def fit_stochastic(
                     checkpoint,
                 )
                 if diverged:
-                    kept = (
-                        "kept the weights of the last finite evaluation"
-                        if checkpoint.restore(params)
-                        else "the starting weights already give a non-finite loss"
-                    )
+                    checkpoint.restore(params)
+                    report(_end_diverged_epoch(state, n, tic))
                     result = FitResult(
                         "diverged",
-                        f"Training diverged in epoch {state.n_iter + 1}: the loss or "
-                        f"its gradient became non-finite. Stopped; {kept}. Lower "
-                        "learning_rate_init, scale the inputs or set max_grad_norm.",
+                        f"Training diverged in epoch {state.n_iter}: the loss or its "
+                        "gradient became non-finite.",
                     )
                     break
                 record = _end_epoch(state, config, params, epoch_loss, n, validate, tic)
-                if progress is not None:
-                    progress.update(done, epoch_loss)
+                report(record)
                 if any([bool(callback(record)) for callback in callbacks]):
                     result = FitResult("callback", "A callback stopped training.")
                     break
@@ -536,8 +497,6 @@ def fit_stochastic(
     except KeyboardInterrupt:
         result = FitResult("interrupted", "Training interrupted by user.")
     finally:
-        if limit is not None:
-            limit.restore_original_limits()
         if progress is not None:
             progress.close()
     return result
@@ -554,7 +513,6 @@ def fit_lbfgs(
     max_iter=200,
     max_fun=15000,
     tol=1e-4,
-    verbose=0,
 ):
     """Minimise the full-batch objective with SciPy's L-BFGS-B.
 
@@ -567,8 +525,9 @@ def fit_lbfgs(
         As for :meth:`Network.loss_grad`.
     max_iter, max_fun, tol : int, int, float
         L-BFGS-B's ``maxiter``, ``maxfun`` and ``gtol``.
-    verbose : int
-        Print the loss after every iteration when positive.
+
+    The BLAS pool is sized for one full-batch pass (:mod:`.threads`).  Like
+    scikit-learn's MLP with SciPy >= 1.15, nothing is printed.
 
     Returns
     -------
@@ -587,19 +546,13 @@ def fit_lbfgs(
         )
         return loss, grad.astype(np.float64)
 
-    def report(intermediate_result):
-        if verbose:
-            print(f"Iteration {report.k}, loss = {intermediate_result.fun:.8f}")
-        report.k += 1
-
-    report.k = 1
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+    macs = forward_macs(net.coef_shapes, X.shape[0])
+    with blas_limit(macs), np.errstate(**_QUIET):
         res = scipy.optimize.minimize(
             fun,
             params.astype(np.float64),
             method="L-BFGS-B",
             jac=True,
-            callback=report,
             options={"maxfun": max_fun, "maxiter": max_iter, "gtol": tol},
         )
     params[...] = res.x
