@@ -854,6 +854,8 @@ default='constant'
         'softmax' or 'logistic'.
     history_ : list of dict
         The per-epoch records passed to ``callbacks`` (stochastic solvers).
+        An epoch that diverged (with early stopping) ends the list with NaN
+        losses and score; callbacks are not called for it.
 
     See Also
     --------
@@ -1322,7 +1324,8 @@ default='constant'
     out_activation_ : str
         'identity' or 'exp'.
     history_ : list of dict
-        Per-epoch records (stochastic solvers).
+        Per-epoch records (stochastic solvers); a diverged epoch has NaN
+        losses and score.
 
     See Also
     --------

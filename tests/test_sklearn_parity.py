@@ -376,3 +376,12 @@ def test_scoring_without_early_stopping_is_an_error(binary_digits, scoring):
         MLPClassifierNN(scoring=scoring, max_iter=2).fit(X, y)
     with pytest.raises(ValueError, match="solver='lbfgs'"):
         MLPClassifierNN(scoring=scoring, solver="lbfgs", early_stopping=True).fit(X, y)
+
+
+def test_diverging_in_the_first_epoch_with_early_stopping_raises():
+    # no validation epoch was kept, so there are no weights to hand back
+    X, y = make_regression(random_state=0)
+    reg = MLPRegressorNN(solver="sgd", early_stopping=True, random_state=0)
+    assert _raised(lambda: reg, X * 1e200, y) == NON_FINITE
+    with pytest.raises(NotFittedError):
+        reg.predict(X)
