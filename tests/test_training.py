@@ -789,3 +789,37 @@ def test_fit_lbfgs_float32():
     )
     assert params.dtype == np.float32
     assert res.fun < before
+
+
+def test_large_finite_gradient_is_clipped_not_taken_for_divergence():
+    # inputs of 1e15 give a finite float32 loss (~1e30) and gradient entries
+    # (~1e30) whose square norm overflows: with max_grad_norm each step is
+    # clipped to that norm, and training goes on
+    net, params, _, X, Y, state = _setup()
+    net = Network([3, 4, 1], "identity", "squared_error", dtype=np.float32)
+    params = net.init_params(np.random.default_rng(0))
+    opt = SGD(0.0, False)
+    state.opt_state = opt.init(params)
+    X32 = (X * 1e15).astype(np.float32)
+    Y32 = Y.astype(np.float32)
+    g = np.empty_like(params)
+    assert np.isfinite(net.loss_grad(params, X32[:8], Y32[:8], g))
+    assert np.isfinite(g).all() and not np.isfinite(float(g @ g))
+    p0 = params.copy()
+    cfg = LoopConfig(batch_size=8, max_iter=1, shuffle=False, max_grad_norm=1.0)
+    res = fit_stochastic(
+        net, params, opt, X32, Y32, state, cfg, np.random.default_rng(0)
+    )
+    assert res.reason != "diverged"
+    # each step moved the weights by exactly the learning rate (clipped norm 1)
+    assert np.isfinite(params).all()
+    assert np.linalg.norm(params - p0) <= state.schedule.lr * len(X32) / 8 + 1e-6
+    assert not np.array_equal(params, p0)
+
+
+def test_norm_of_a_gradient_whose_square_overflows():
+    from sknn._core.training import _clip_norm
+
+    g = np.array([3e30, 4e30], dtype=np.float32)
+    assert _clip_norm(g, 1.0) == pytest.approx(5e30, rel=1e-6)
+    np.testing.assert_allclose(g, [0.6, 0.8], rtol=1e-6)

@@ -172,6 +172,20 @@ class FitResult:
     message: str = ""
 
 
+def _norm(grad, sq_norm):
+    """Euclidean norm of a finite ``grad`` whose square norm is ``sq_norm``.
+
+    A large finite gradient (above about 1.8e19 in float32) has a square norm
+    that overflows; its norm is then computed from ``grad`` scaled by its
+    largest magnitude.
+    """
+    if math.isfinite(sq_norm):
+        return math.sqrt(sq_norm)
+    scale = float(np.max(np.abs(grad)))
+    scaled = grad / grad.dtype.type(scale)
+    return scale * math.sqrt(float(scaled @ scaled))
+
+
 def _clip_norm(grad, max_norm, sq_norm=None):
     """Rescale ``grad`` in place so its Euclidean norm is at most ``max_norm``.
 
@@ -180,7 +194,7 @@ def _clip_norm(grad, max_norm, sq_norm=None):
     """
     if sq_norm is None:
         sq_norm = float(grad @ grad)
-    norm = math.sqrt(sq_norm)
+    norm = _norm(grad, sq_norm)
     if norm > max_norm:
         grad *= max_norm / norm
     return norm
@@ -212,7 +226,8 @@ def _run_epoch(
     """One pass over the batches in ``order``; returns (mean loss, diverged).
 
     Each batch: dropout masks, backpropagation, a finiteness check of the
-    loss and the gradient norm, optional clipping, one optimizer step.  The
+    loss and the gradient (its square norm, and its entries when that
+    overflows), optional clipping, one optimizer step.  The
     parameters evaluated on the epoch's first batch are checkpointed once that
     batch's loss and gradient prove finite; a non-finite loss or gradient ends
     the epoch before any further step, and non-finite weights at the end of
@@ -246,7 +261,10 @@ def _run_epoch(
             l2_grad=not defer_l2,
         )
         sq_norm = float(grad @ grad)
-        if not (math.isfinite(loss) and math.isfinite(sq_norm)):
+        if not math.isfinite(loss) or (
+            # a square norm can overflow while every entry is finite
+            not math.isfinite(sq_norm) and not np.isfinite(grad).all()
+        ):
             return total / batches.n, True
         if k == 0:
             checkpoint.save(params)
