@@ -192,3 +192,18 @@ def test_warm_start_does_not_change_the_previous_fits_arrays(iris):
         reg.fit(X, y)
     assert reg.coefs_[0] is not first
     np.testing.assert_array_equal(first, snapshot)
+
+
+@pytest.mark.parametrize("activation", ["relu", "leaky_relu", "tanh"])
+def test_predictions_identical_with_and_without_compiled_kernels(iris, activation):
+    from sknn._core import _fused
+
+    X, y = iris
+    clf = _fit(MLPClassifierNN, X, y, activation=activation)
+    outputs = []
+    for enabled in [False, True] if _fused.AVAILABLE else [False]:
+        with _fused.use(enabled):
+            outputs.append(clf.predict_proba(X))
+    for P in outputs[1:]:
+        np.testing.assert_array_equal(P, outputs[0])
+    np.testing.assert_array_equal(outputs[0], _rebuilt(clf, X))

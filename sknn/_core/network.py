@@ -183,6 +183,7 @@ class Network:
         ndarray of shape (n_samples, n_outputs)
         """
         W, b = self.unpack(params)
+        fused_fwd = self._kernels[0] if _fused.enabled() else None
         A = X
         last = self.n_layers - 2
         for i in range(self.n_layers - 1):
@@ -190,6 +191,11 @@ class Network:
             if sp.issparse(Z):  # pragma: no cover - scipy returns dense here
                 Z = Z.toarray()
             Z = np.asarray(Z)
+            if i < last and fused_fwd is not None:
+                # bias and activation in one pass, bit-identical to NumPy's
+                fused_fwd(Z, b[i], self._slope)
+                A = Z
+                continue
             Z += b[i]
             act = self.out_activation if i == last else self.activation
             A = act.forward(Z)
