@@ -34,8 +34,9 @@ from sklearn.utils.validation import (
 
 from ._core.network import Network
 from ._core.optimizers import Schedule, make_optimizer
+from ._core.solvers import LBFGSSolver, StochasticSolver, StopReason
 from ._core.threads import blas_limit, forward_macs
-from ._core.training import LoopConfig, TrainState, fit_lbfgs, fit_stochastic
+from ._core.training import LoopConfig
 from ._version import __version__
 
 __all__ = ["MLPClassifierNN", "MLPRegressorNN"]
@@ -459,31 +460,18 @@ class _BaseMLP(BaseEstimator):
         return net, net.pack(self.coefs_, self.intercepts_)
 
     def _run_lbfgs(self, net, params, X, Y, sw):
-        res = fit_lbfgs(
-            net,
-            params,
-            X,
-            Y,
-            sample_weight=sw,
-            alpha=self.alpha,
-            max_iter=self.max_iter,
-            max_fun=self.max_fun,
-            tol=self.tol,
-        )
-        if not np.isfinite(params).all() or not np.isfinite(res.fun):
+        solver = LBFGSSolver(self.alpha, self.max_iter, self.max_fun, self.tol)
+        solution = solver.solve(net, params, X, Y, sample_weight=sw)
+        if not solution.usable:
             raise ValueError(_NON_FINITE)
-        n_iter = min(int(res.nit), self.max_iter)
-        if res.status != 0:
+        if solution.status != 0:
             # scikit-learn's wording: any stop other than convergence (the
             # max_iter or the max_fun budget, a failed line search) warns
-            message = res.message
-            if isinstance(message, bytes):
-                message = message.decode("latin1")
             text = (
-                f"lbfgs failed to converge after {n_iter} iteration(s) "
-                f"(status={res.status}):\n{message}\n"
+                f"lbfgs failed to converge after {solution.n_iter} iteration(s) "
+                f"(status={solution.status}):\n{solution.message}\n"
             )
-            if n_iter == self.max_iter:
+            if solution.n_iter == self.max_iter:
                 text += (
                     "\nIncrease the number of iterations to improve the "
                     f"convergence (max_iter={self.max_iter})."
@@ -493,19 +481,12 @@ class _BaseMLP(BaseEstimator):
                 "    https://scikit-learn.org/stable/modules/preprocessing.html"
             )
             warnings.warn(text, ConvergenceWarning, stacklevel=2)
-        self.n_iter_ = n_iter
-        self.loss_ = float(res.fun)
+        self.n_iter_ = solution.n_iter
+        self.loss_ = solution.loss
         self._set_params_views(net, params)
 
-    def _run_stochastic(
-        self, net, params, X, Y, sw, rng, validation, incremental, callbacks, previous
-    ):
-        """Train with a stochastic solver.
-
-        ``previous`` holds the weights from before a warm or incremental call
-        (empty on a first fit); they are put back if this call diverges.
-        """
-        n_samples = X.shape[0]
+    def _stochastic_solver(self, net, n_samples, validation, incremental, callbacks):
+        """The :class:`StochasticSolver` of this call's hyper-parameters."""
         optimizer = make_optimizer(
             self.solver,
             momentum=self.momentum,
@@ -521,21 +502,6 @@ class _BaseMLP(BaseEstimator):
         if kind == "invscaling" and self.solver != "sgd":
             kind = "constant"  # as scikit-learn: invscaling is sgd-only
         schedule = Schedule(kind, self.learning_rate_init, self.power_t, self.max_iter)
-        state = getattr(self, "_train_state", None)
-        if state is None:
-            state = TrainState(
-                opt_state=optimizer.init(params),
-                schedule=schedule,
-                validating=validation is not None,
-            )
-        elif not incremental:
-            # a warm-started fit restarts the optimizer and the schedule but
-            # keeps the curves, the bests and the sample count
-            state.opt_state = optimizer.init(params)
-            state.schedule = schedule
-            state.set_validating(validation is not None)
-        state.n_iter = 0
-        self._train_state = state
         config = LoopConfig(
             batch_size=self._batch_size(n_samples),
             max_iter=self.max_iter,
@@ -549,21 +515,29 @@ class _BaseMLP(BaseEstimator):
             progress_bar=self.progress_bar,
         )
         validate = None if validation is None else self._validator(net, validation)
-        result = fit_stochastic(
+        return StochasticSolver(optimizer, schedule, config, validate, callbacks)
+
+    def _run_stochastic(
+        self, net, params, X, Y, sw, rng, validation, incremental, callbacks, previous
+    ):
+        """Train with a stochastic solver.
+
+        ``previous`` holds the weights from before a warm or incremental call
+        (empty on a first fit); they are put back if this call diverges.
+        """
+        solver = self._stochastic_solver(
+            net, X.shape[0], validation, incremental, callbacks
+        )
+        solution = solver.solve(
             net,
             params,
-            optimizer,
             X,
             Y,
-            state,
-            config,
             rng,
             sample_weight=sw,
-            validate=validate,
-            callbacks=callbacks,
+            state=self.__dict__.get("_train_state"),
         )
-        diverged = result.reason == "diverged" or not np.isfinite(params).all()
-        if diverged and not (state.validating and state.best_params is not None):
+        if not solution.usable:
             # scikit-learn's contract: without early stopping (or before any
             # validation epoch was kept) a divergence is an error.  Nothing
             # of this call is kept: earlier weights stay, a first fit stays
@@ -573,13 +547,12 @@ class _BaseMLP(BaseEstimator):
                 self.__dict__.pop(name, None)
             self.__dict__.update(previous)
             raise ValueError(_NON_FINITE)
-        if state.validating and state.best_params is not None:
-            params[...] = state.best_params
+        state = self._train_state = solution.state
         self._set_params_views(net, params)
-        self.n_iter_ = state.n_iter
+        self.n_iter_ = solution.n_iter
         self.t_ = state.t
         self.loss_curve_ = list(state.loss_curve)
-        self.loss_ = state.loss_curve[-1] if state.loss_curve else np.nan
+        self.loss_ = solution.loss
         self.history_ = list(state.history)
         if state.validating:
             self.validation_scores_ = list(state.validation_scores)
@@ -589,23 +562,27 @@ class _BaseMLP(BaseEstimator):
             self.validation_scores_ = None
             self.best_validation_score_ = None
             self.best_loss_ = state.best_loss
-        if result.reason == "interrupted":
-            warnings.warn("Training interrupted by user.", stacklevel=2)
-        elif diverged:
+        self._warn_stop(solution)
+
+    def _warn_stop(self, solution):
+        """scikit-learn's warning for how a stochastic fit ended, if any."""
+        if solution.reason is StopReason.INTERRUPTED:
+            warnings.warn("Training interrupted by user.", stacklevel=3)
+        elif solution.reason is StopReason.DIVERGED:
             best = int(np.nanargmax(self.validation_scores_)) + 1
             warnings.warn(
-                f"{result.message} Training stopped and the weights of the best "
+                f"{solution.message} Training stopped and the weights of the best "
                 f"validation epoch ({best}) were kept. Lower learning_rate_init, "
                 "scale the inputs or set max_grad_norm.",
                 ConvergenceWarning,
-                stacklevel=2,
+                stacklevel=3,
             )
-        elif result.reason == "max_iter" and self.n_iter_ == self.max_iter:
+        elif solution.reason is StopReason.MAX_ITER and self.n_iter_ == self.max_iter:
             warnings.warn(
                 f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) "
                 "reached and the optimization hasn't converged yet.",
                 ConvergenceWarning,
-                stacklevel=2,
+                stacklevel=3,
             )
 
     # ------------------------------------------------------------ predicting

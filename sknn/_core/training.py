@@ -30,6 +30,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Callable
 
 import numpy as np
@@ -40,7 +41,14 @@ from .optimizers import L2Gradient
 from .progress import ProgressBar, print_epoch, print_plateau
 from .threads import blas_limit, forward_macs
 
-__all__ = ["LoopConfig", "TrainState", "fit_lbfgs", "fit_stochastic"]
+__all__ = [
+    "FitResult",
+    "LoopConfig",
+    "StopReason",
+    "TrainState",
+    "fit_lbfgs",
+    "fit_stochastic",
+]
 
 # floating-point errors the loops check for themselves (finiteness tests)
 _QUIET = {"over": "ignore", "invalid": "ignore", "divide": "ignore"}
@@ -153,22 +161,40 @@ class TrainState:
             self.best_loss = np.inf
 
 
+class StopReason(str, Enum):
+    """Why a training run ended (a ``str``, so it compares to its value)."""
+
+    MAX_ITER = "max_iter"
+    """The epoch (or L-BFGS iteration/evaluation) budget ran out."""
+    CONVERGED = "converged"
+    """No improvement by ``tol`` for ``n_iter_no_change`` epochs (L-BFGS: its
+    own convergence test), with no learning rate left to lower."""
+    CALLBACK = "callback"
+    """A callback returned True."""
+    DIVERGED = "diverged"
+    """The loss, the gradient or the weights became non-finite."""
+    INTERRUPTED = "interrupted"
+    """KeyboardInterrupt during training."""
+    EPOCH = "epoch"
+    """The normal end of an incremental (one-epoch) call."""
+    CONTINUE = "continue"
+    """Only from the plateau check: an adaptive schedule lowered the rate."""
+    ABNORMAL = "abnormal"
+    """L-BFGS stopped for another reason (a failed line search)."""
+
+
 @dataclass
 class FitResult:
     """How a call to :func:`fit_stochastic` ended.
 
     Attributes
     ----------
-    reason : {'max_iter', 'converged', 'callback', 'diverged', 'interrupted', \
-'epoch', 'continue'}
-        'epoch' is the normal end of an incremental (one-epoch) call;
-        'continue' is only returned by the plateau check when an adaptive
-        schedule lowered the rate.
+    reason : StopReason
     message : str
-        A sentence for the user (empty for 'max_iter' and 'epoch').
+        A sentence for the user (empty for MAX_ITER and EPOCH).
     """
 
-    reason: str
+    reason: StopReason
     message: str = ""
 
 
@@ -409,13 +435,13 @@ def _plateau(state, config):
         state.no_improvement_count = 0
         if config.verbose:
             print_plateau(msg, f"Setting learning rate to {state.schedule.lr:f}")
-        return FitResult("continue", msg)
+        return FitResult(StopReason.CONTINUE, msg)
     if config.verbose:
         too_small = state.schedule.kind == "adaptive"
         print_plateau(
             msg, "Learning rate too small. Stopping." if too_small else "Stopping."
         )
-    return FitResult("converged", msg)
+    return FitResult(StopReason.CONVERGED, msg)
 
 
 def fit_stochastic(
@@ -466,7 +492,7 @@ def fit_stochastic(
     checkpoint = _Checkpoint()
     epochs = 1 if config.incremental else config.max_iter
     progress = ProgressBar(epochs) if config.progress_bar else None
-    result = FitResult("epoch" if config.incremental else "max_iter")
+    result = FitResult(StopReason.EPOCH if config.incremental else StopReason.MAX_ITER)
 
     def report(record):
         if config.verbose:
@@ -497,7 +523,7 @@ def fit_stochastic(
                     checkpoint.restore(params)
                     report(_end_diverged_epoch(state, n, tic))
                     result = FitResult(
-                        "diverged",
+                        StopReason.DIVERGED,
                         f"Training diverged in epoch {state.n_iter}: the loss or its "
                         "gradient became non-finite.",
                     )
@@ -505,15 +531,17 @@ def fit_stochastic(
                 record = _end_epoch(state, config, params, epoch_loss, n, validate, tic)
                 report(record)
                 if any([bool(callback(record)) for callback in callbacks]):
-                    result = FitResult("callback", "A callback stopped training.")
+                    result = FitResult(
+                        StopReason.CALLBACK, "A callback stopped training."
+                    )
                     break
                 if state.no_improvement_count > config.n_iter_no_change:
                     plateau = _plateau(state, config)
-                    if plateau.reason == "converged":
+                    if plateau.reason is StopReason.CONVERGED:
                         result = plateau
                         break
     except KeyboardInterrupt:
-        result = FitResult("interrupted", "Training interrupted by user.")
+        result = FitResult(StopReason.INTERRUPTED, "Training interrupted by user.")
     finally:
         if progress is not None:
             progress.close()
