@@ -32,8 +32,9 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
+from ._core.activations import ACTIVATIONS
 from ._core.network import Network
-from ._core.optimizers import Schedule, make_optimizer
+from ._core.optimizers import OPTIMIZERS, Schedule, make_optimizer
 from ._core.solvers import LBFGSSolver, StochasticSolver, StopReason
 from ._core.threads import blas_limit, forward_macs
 from ._core.training import LoopConfig
@@ -41,21 +42,13 @@ from ._version import __version__
 
 __all__ = ["MLPClassifierNN", "MLPRegressorNN"]
 
-_STOCHASTIC_SOLVERS = ("sgd", "adam", "adamw", "rmsprop")
+# the options of ``solver`` and ``activation`` come from the core's registries
+_STOCHASTIC_SOLVERS = tuple(OPTIMIZERS)
+_HIDDEN_ACTIVATIONS = set(ACTIVATIONS)
 _NON_FINITE = (
     "Solver produced non-finite parameter weights. The input data may contain "
     "large values and need to be preprocessed."
 )
-_HIDDEN_ACTIVATIONS = {
-    "identity",
-    "logistic",
-    "tanh",
-    "relu",
-    "leaky_relu",
-    "elu",
-    "gelu",
-}
-
 
 def _make_rng(random_state):
     """One ``numpy.random.Generator`` from a scikit-learn ``random_state``."""

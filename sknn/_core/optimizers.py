@@ -35,10 +35,12 @@ from . import _fused
 from ._inplace import axpy
 
 __all__ = [
+    "OPTIMIZERS",
     "SGD",
     "Adam",
     "AdamW",
     "L2Gradient",
+    "Optimizer",
     "RMSprop",
     "Schedule",
     "make_optimizer",
@@ -76,8 +78,55 @@ def _kernel_l2(l2, dtype):
     return l2.n, dtype.type(l2.coef)
 
 
+class Optimizer:
+    """Base of every update rule: it owns the L2 term and the kernel dispatch.
+
+    :meth:`step` is the only place where an :class:`L2Gradient` is applied:
+    on the NumPy path it is added to ``grad`` before the rule runs; on the
+    compiled path its ``(n, coef)`` are the last two arguments of the rule's
+    kernel, which adds the term as it reads the gradient (or, where
+    :meth:`_kernel_folds_l2` says the kernel must not, it is added first as
+    on the NumPy path).  A subclass writes its rule once per path and never
+    sees the L2 term:
+
+    - ``init(params)``: the state (arrays and counters);
+    - ``_numpy_rule(params, grad, state, lr)``: the update, ``grad`` holding
+      the L2 gradient already;
+    - ``_kernel_call(params, state, lr)``: the compiled kernel and its
+      arguments between ``grad`` and the L2 pair, or None where no kernel
+      exists;
+    - ``from_params(**estimator_params)``: the optimizer an estimator's
+      hyper-parameters describe (the registry :data:`OPTIMIZERS` maps solver
+      names to these classes).
+    """
+
+    def step(self, params, grad, state, lr, l2=None):
+        """One in-place update of ``params`` and ``state``.
+
+        ``l2`` (an :class:`L2Gradient` or None) is the penalty's gradient,
+        read from ``params`` before the update.  ``grad`` may be clobbered.
+        """
+        call = self._kernel_call(params, state, lr) if _fused.enabled() else None
+        if call is None:
+            if l2 is not None:
+                l2.add_to(params, grad)
+            self._numpy_rule(params, grad, state, lr)
+            return
+        if l2 is not None and not self._kernel_folds_l2():
+            l2.add_to(params, grad)
+            l2 = None
+        kernel, args = call
+        n_l2, coef = _kernel_l2(l2, params.dtype)
+        kernel(params, grad, *args, n_l2, coef)
+
+    def _kernel_folds_l2(self):
+        """Whether the kernel may add the L2 term itself (it reads ``params``
+        as the kernel finds them)."""
+        return True
+
+
 @dataclass(frozen=True)
-class SGD:
+class SGD(Optimizer):
     """Stochastic gradient descent with (Nesterov) momentum.
 
     With velocity ``v``, momentum ``mu`` and learning rate ``lr``::
@@ -86,32 +135,31 @@ class SGD:
         params <- params + v                    (classical momentum)
         params <- params + mu * v - lr * g      (Nesterov momentum)
 
-    the formulation scikit-learn's MLP uses.
+    the formulation scikit-learn's MLP uses.  ``grad`` is left unchanged.
     """
 
     momentum: float = 0.9
     nesterov: bool = True
 
+    @classmethod
+    def from_params(cls, *, momentum=0.9, nesterovs_momentum=True, **_):
+        return cls(momentum, nesterovs_momentum)
+
     def init(self, params):
         """State: zero velocity and a scratch buffer."""
         return {"velocity": np.zeros_like(params), "buf": np.empty_like(params)}
 
-    def step(self, params, grad, state, lr, l2=None):
-        """One in-place update of ``params`` and ``state``.
+    def _kernel_call(self, params, state, lr):
+        dt = params.dtype.type
+        return _fused.sgd, (
+            state["velocity"],
+            dt(lr),
+            dt(self.momentum),
+            self.nesterov,
+        )
 
-        ``l2`` (an :class:`L2Gradient` or None) is added to ``grad`` first;
-        ``grad`` is then clobbered on the NumPy path.
-        """
+    def _numpy_rule(self, params, grad, state, lr):
         v, buf = state["velocity"], state["buf"]
-        if _fused.enabled():
-            dt = params.dtype.type
-            n_l2, coef = _kernel_l2(l2, params.dtype)
-            _fused.sgd(
-                params, grad, v, dt(lr), dt(self.momentum), self.nesterov, n_l2, coef
-            )
-            return
-        if l2 is not None:
-            l2.add_to(params, grad)
         np.multiply(grad, lr, out=buf)  # lr * g, used twice with Nesterov
         v *= self.momentum
         v -= buf
@@ -124,7 +172,7 @@ class SGD:
 
 
 @dataclass(frozen=True)
-class Adam:
+class Adam(Optimizer):
     """Adam (Kingma & Ba, 2015).
 
     With step count ``t`` (starting at 1)::
@@ -148,6 +196,10 @@ class Adam:
     beta_2: float = 0.999
     epsilon: float = 1e-8
 
+    @classmethod
+    def from_params(cls, *, beta_1=0.9, beta_2=0.999, epsilon=1e-8, **_):
+        return cls(beta_1, beta_2, epsilon)
+
     def init(self, params):
         """State: zero (rescaled) moments and step count 0."""
         return {"M": np.zeros_like(params), "V": np.zeros_like(params), "t": 0}
@@ -156,45 +208,38 @@ class Adam:
         """The first and second moment estimates ``(m, v)`` (new arrays)."""
         return (1.0 - self.beta_1) * state["M"], (1.0 - self.beta_2) * state["V"]
 
-    def step(self, params, grad, state, lr, l2=None):
-        """One in-place update of ``params`` and ``state``; clobbers ``grad``.
+    def _decay(self, params, lr):
+        """``(n_decay, decay)``: scale ``params[:n_decay]`` by ``decay`` first
+        (no decay in plain Adam)."""
+        return 0, 1.0
 
-        ``l2`` (an :class:`L2Gradient` or None) is added to ``grad`` first.
-        """
-        self._step(params, grad, state, lr, 0, 1.0, l2)
-
-    def _step(self, params, grad, state, lr, n_decay, decay, l2):
-        """Add ``l2``, scale ``params[:n_decay]`` by ``decay``, take a step."""
-        M, V = state["M"], state["V"]
+    def _advance(self, state, lr):
+        """Count the step; return ``(step size, epsilon)`` of the rescaled
+        update."""
         state["t"] += 1
         t = state["t"]
         root = math.sqrt(1.0 - self.beta_2)
         lr_t = lr * math.sqrt(1.0 - self.beta_2**t) / (1.0 - self.beta_1**t)
-        step = lr_t * (1.0 - self.beta_1) / root
-        if _fused.enabled():
-            dt = params.dtype.type
-            if n_decay and l2 is not None:
-                # the kernel's L2 term would read the decayed weights
-                l2.add_to(params, grad)
-                l2 = None
-            n_l2, coef = _kernel_l2(l2, params.dtype)
-            _fused.adam(
-                params,
-                grad,
-                M,
-                V,
-                dt(self.beta_1),
-                dt(self.beta_2),
-                dt(self.epsilon / root),
-                dt(step),
-                n_decay,
-                dt(decay),
-                n_l2,
-                coef,
-            )
-            return
-        if l2 is not None:
-            l2.add_to(params, grad)
+        return lr_t * (1.0 - self.beta_1) / root, self.epsilon / root
+
+    def _kernel_folds_l2(self):
+        # with decay the kernel's L2 term would read the decayed weights
+        return not self._decay_active()
+
+    def _decay_active(self):
+        return False
+
+    def _kernel_call(self, params, state, lr):
+        dt = params.dtype.type
+        n_decay, decay = self._decay(params, lr)
+        step, eps = self._advance(state, lr)
+        args = (state["M"], state["V"], dt(self.beta_1), dt(self.beta_2))
+        return _fused.adam, (*args, dt(eps), dt(step), n_decay, dt(decay))
+
+    def _numpy_rule(self, params, grad, state, lr):
+        n_decay, decay = self._decay(params, lr)
+        step, eps = self._advance(state, lr)
+        M, V = state["M"], state["V"]
         if n_decay:
             params[:n_decay] *= decay
         M *= self.beta_1
@@ -204,7 +249,7 @@ class Adam:
         V += grad
         denom = grad  # no longer needed: reuse its memory
         np.sqrt(V, out=denom)
-        denom += self.epsilon / root
+        denom += eps
         np.divide(M, denom, out=denom)
         denom *= step
         params -= denom
@@ -218,63 +263,63 @@ class AdamW(Adam):
     parameter vector: biases are not decayed) shrink by ``lr * weight_decay``::
 
         W <- W * (1 - lr * weight_decay)
+
+    An L2 term is read from the weights before the decay.
     """
 
     weight_decay: float = 0.01
     n_decay: int | None = None
 
-    def step(self, params, grad, state, lr, l2=None):
-        """Decay the weights, then take an Adam step; clobbers ``grad``.
+    @classmethod
+    def from_params(
+        cls, *, beta_1=0.9, beta_2=0.999, epsilon=1e-8, weight_decay=0.01,
+        n_decay=None, **_,
+    ):  # fmt: skip
+        return cls(beta_1, beta_2, epsilon, weight_decay, n_decay)
 
-        ``l2`` (an :class:`L2Gradient` or None) is added to ``grad`` first,
-        from the weights before the decay.
-        """
+    def _decay_active(self):
+        return bool(self.weight_decay)
+
+    def _decay(self, params, lr):
         n_decay = 0
         if self.weight_decay:
             n_decay = params.shape[0] if self.n_decay is None else self.n_decay
-        decay = 1.0 - lr * self.weight_decay
-        self._step(params, grad, state, lr, n_decay, decay, l2)
+        return n_decay, 1.0 - lr * self.weight_decay
 
 
 @dataclass(frozen=True)
-class RMSprop:
+class RMSprop(Optimizer):
     """RMSprop (Tieleman & Hinton, 2012)::
 
     s <- rho * s + (1 - rho) * g**2
     params <- params - lr * g / (sqrt(s) + eps)
+
+    ``grad`` is left unchanged.
     """
 
     rho: float = 0.9
     epsilon: float = 1e-8
 
+    @classmethod
+    def from_params(cls, *, rho=0.9, epsilon=1e-8, **_):
+        return cls(rho, epsilon)
+
     def init(self, params):
         """State: zero running mean of squared gradients, a scratch buffer."""
         return {"s": np.zeros_like(params), "buf": np.empty_like(params)}
 
-    def step(self, params, grad, state, lr, l2=None):
-        """One in-place update of ``params`` and ``state``.
+    def _kernel_call(self, params, state, lr):
+        dt = params.dtype.type
+        return _fused.rmsprop, (
+            state["s"],
+            dt(lr),
+            dt(self.rho),
+            dt(1.0 - self.rho),
+            dt(self.epsilon),
+        )
 
-        ``l2`` (an :class:`L2Gradient` or None) is added to ``grad`` first;
-        ``grad`` is then clobbered on the NumPy path.
-        """
+    def _numpy_rule(self, params, grad, state, lr):
         s, buf = state["s"], state["buf"]
-        if _fused.enabled():
-            dt = params.dtype.type
-            n_l2, coef = _kernel_l2(l2, params.dtype)
-            _fused.rmsprop(
-                params,
-                grad,
-                s,
-                dt(lr),
-                dt(self.rho),
-                dt(1.0 - self.rho),
-                dt(self.epsilon),
-                n_l2,
-                coef,
-            )
-            return
-        if l2 is not None:
-            l2.add_to(params, grad)
         np.multiply(grad, grad, out=buf)
         buf *= 1.0 - self.rho
         s *= self.rho
@@ -286,28 +331,22 @@ class RMSprop:
         params -= buf
 
 
-def make_optimizer(
-    solver,
-    *,
-    momentum=0.9,
-    nesterovs_momentum=True,
-    beta_1=0.9,
-    beta_2=0.999,
-    epsilon=1e-8,
-    weight_decay=0.01,
-    rho=0.9,
-    n_decay=None,
-):
-    """Build the optimizer named ``solver`` from estimator parameters."""
-    if solver == "sgd":
-        return SGD(momentum, nesterovs_momentum)
-    if solver == "adam":
-        return Adam(beta_1, beta_2, epsilon)
-    if solver == "adamw":
-        return AdamW(beta_1, beta_2, epsilon, weight_decay, n_decay)
-    if solver == "rmsprop":
-        return RMSprop(rho, epsilon)
-    raise ValueError(f"Unknown stochastic solver {solver!r}.")
+OPTIMIZERS = {"sgd": SGD, "adam": Adam, "adamw": AdamW, "rmsprop": RMSprop}
+"""Stochastic solvers by name: the estimators' ``solver`` options (besides
+'lbfgs') come from this registry."""
+
+
+def make_optimizer(solver, **params):
+    """Build the optimizer named ``solver`` from estimator parameters.
+
+    ``params`` are estimator hyper-parameters (``momentum``,
+    ``nesterovs_momentum``, ``beta_1``, ``beta_2``, ``epsilon``,
+    ``weight_decay``, ``rho``) plus ``n_decay``; each optimizer takes the
+    ones it uses.
+    """
+    if solver not in OPTIMIZERS:
+        raise ValueError(f"Unknown stochastic solver {solver!r}.")
+    return OPTIMIZERS[solver].from_params(**params)
 
 
 @dataclass
