@@ -7,7 +7,7 @@ more optimizers and schedules, gradient clipping and per-epoch callbacks.
 """
 
 from sknn._display import TrainingCurveDisplay
-from sknn._estimators import MLPClassifierNN, MLPRegressorNN
+from sknn._mlp import MLPClassifierNN, MLPRegressorNN
 from sknn._version import __version__
 
 __all__ = [

@@ -25,7 +25,7 @@ from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.utils._param_validation import InvalidParameterError
 
 import sknn
-import sknn._estimators
+import sknn._base
 from sknn import MLPClassifierNN, MLPRegressorNN
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
@@ -988,7 +988,7 @@ def test_pickled_payload_records_version(fitted_pair):
     _, clf, _ = fitted_pair
     state = clf.__reduce_ex__(pickle.HIGHEST_PROTOCOL)[2]
     assert state["_sknn_version"] == sknn.__version__
-    assert state["_sknn_version"] == sknn._estimators.__version__
+    assert state["_sknn_version"] == sknn._base.__version__
     # the estimator itself is not changed by pickling
     assert "_sknn_version" not in clf.__dict__
 
@@ -1034,7 +1034,7 @@ def test_unpickling_other_version_warns(fitted_pair, which):
 def test_unpickling_payload_from_other_version_warns(fitted_pair, monkeypatch):
     """A payload written while sknn reported another version."""
     Xb, clf, _ = fitted_pair
-    monkeypatch.setattr(sknn._estimators, "__version__", "9.9.9")
+    monkeypatch.setattr(sknn._base, "__version__", "9.9.9")
     payload = pickle.dumps(clf)
     monkeypatch.undo()
     with pytest.warns(UserWarning, match=r"9\.9\.9") as record:

@@ -1,0 +1,569 @@
+"""What every sknn estimator shares: validation, the fit, the fitted network.
+
+:class:`_BaseMLP` is the scikit-learn surface common to the estimators: it
+validates parameters and input, builds the pieces of :mod:`sknn._core` (the
+network, the optimizer and schedule, a solver), calls the solver once per
+``fit`` or ``partial_fit`` and copies the :class:`~sknn._core.solvers.Solution`
+onto the fitted attributes, then predicts through the kept fitted network.
+What depends on the kind of target (labels or values) lives in
+:mod:`sknn._targets`; the early-stopping data in :mod:`sknn._validation`.
+"""
+
+from __future__ import annotations
+
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn import get_config
+from sklearn.base import BaseEstimator
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils._param_validation import Interval, Options, StrOptions
+from sklearn.utils.validation import validate_data
+
+from ._core.activations import ACTIVATIONS
+from ._core.network import Network
+from ._core.optimizers import OPTIMIZERS, Schedule, make_optimizer
+from ._core.solvers import LBFGSSolver, StochasticSolver, StopReason
+from ._core.threads import blas_limit, forward_macs
+from ._core.training import LoopConfig
+from ._validation import _check_weights, _ValidationMixin
+from ._version import __version__
+
+# the options of ``solver`` and ``activation`` come from the core's registries
+_STOCHASTIC_SOLVERS = tuple(OPTIMIZERS)
+_HIDDEN_ACTIVATIONS = set(ACTIVATIONS)
+_NON_FINITE = (
+    "Solver produced non-finite parameter weights. The input data may contain "
+    "large values and need to be preprocessed."
+)
+
+
+def _make_rng(random_state):
+    """One ``numpy.random.Generator`` from a scikit-learn ``random_state``."""
+    if random_state is None or isinstance(random_state, Integral):
+        return np.random.default_rng(random_state)
+    if isinstance(random_state, np.random.RandomState):
+        return np.random.default_rng(random_state.randint(np.iinfo(np.int32).max))
+    raise ValueError(f"random_state={random_state!r} cannot seed a generator.")
+
+
+class _BaseMLP(_ValidationMixin, BaseEstimator):
+    """Shared machinery of :class:`MLPClassifierNN` and :class:`MLPRegressorNN`."""
+
+    _parameter_constraints: dict = {
+        "hidden_layer_sizes": [
+            "array-like",
+            Interval(Integral, 1, None, closed="left"),
+        ],
+        "activation": [StrOptions(_HIDDEN_ACTIVATIONS)],
+        "solver": [StrOptions({"lbfgs", *_STOCHASTIC_SOLVERS})],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "batch_size": [
+            StrOptions({"auto"}),
+            Interval(Integral, 1, None, closed="left"),
+        ],
+        "learning_rate": [StrOptions({"constant", "invscaling", "adaptive", "cosine"})],
+        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+        "power_t": [Interval(Real, 0, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "shuffle": ["boolean"],
+        "random_state": ["random_state"],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "verbose": ["verbose"],
+        "warm_start": ["boolean"],
+        "momentum": [Interval(Real, 0, 1, closed="both")],
+        "nesterovs_momentum": ["boolean"],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="left")],
+        "beta_1": [Interval(Real, 0, 1, closed="left")],
+        "beta_2": [Interval(Real, 0, 1, closed="left")],
+        "epsilon": [Interval(Real, 0, None, closed="neither")],
+        "n_iter_no_change": [
+            Interval(Integral, 1, None, closed="left"),
+            Options(Real, {np.inf}),
+        ],
+        "max_fun": [Interval(Integral, 1, None, closed="left")],
+        "dropout": [Interval(Real, 0, 1, closed="left"), "array-like"],
+        "scoring": [None, str, callable],
+        "weight_decay": [Interval(Real, 0, None, closed="left")],
+        "rho": [Interval(Real, 0, 1, closed="left")],
+        "max_grad_norm": [None, Interval(Real, 0, None, closed="neither")],
+        "callbacks": [None, list, tuple],
+        "progress_bar": ["boolean"],
+    }
+
+    # ------------------------------------------------------------ checks
+    def _hidden_sizes(self):
+        sizes = self.hidden_layer_sizes
+        if not hasattr(sizes, "__iter__"):
+            sizes = [sizes]
+        sizes = list(sizes)
+        if any(
+            not isinstance(s, Integral) or isinstance(s, bool) or s <= 0 for s in sizes
+        ):
+            raise ValueError(
+                f"hidden_layer_sizes must be positive integers, got {sizes}."
+            )
+        return [int(s) for s in sizes]
+
+    def _dropout_rates(self, n_hidden):
+        rates = self.dropout
+        if np.ndim(rates) == 0:
+            rates = [float(rates)] * n_hidden
+        else:
+            rates = [float(r) for r in np.asarray(rates, dtype=float).ravel()]
+            if len(rates) != n_hidden:
+                raise ValueError(
+                    f"dropout must be a float or have one rate per hidden layer "
+                    f"({n_hidden}), got {len(rates)} rates."
+                )
+        if any(not (0.0 <= r < 1.0) for r in rates):
+            raise ValueError(f"dropout rates must be in [0, 1), got {rates}.")
+        if self.solver == "lbfgs" and any(r > 0 for r in rates):
+            raise ValueError(
+                "dropout > 0 needs a stochastic solver; solver='lbfgs' minimises a "
+                "deterministic objective. Use solver='adam' or set dropout=0."
+            )
+        return rates
+
+    def _check_callbacks(self):
+        callbacks = list(self.callbacks or ())
+        for cb in callbacks:
+            if not callable(cb):
+                raise TypeError(
+                    f"callbacks must be a list of callables, got {cb!r} in it."
+                )
+        return callbacks
+
+    def _batch_size(self, n_samples):
+        if self.batch_size == "auto":
+            return min(200, n_samples)
+        if self.batch_size > n_samples:
+            warnings.warn(
+                "Got `batch_size` less than 1 or larger than sample size. It is "
+                "going to be clipped",
+                stacklevel=2,
+            )
+        return int(np.clip(self.batch_size, 1, n_samples))
+
+    def _validate_X(self, X, reset):
+        X = validate_data(
+            self,
+            X,
+            accept_sparse=["csr", "csc"],
+            dtype=(np.float64, np.float32),
+            reset=reset,
+        )
+        return self._contiguous(X)
+
+    @staticmethod
+    def _contiguous(X):
+        if sp.issparse(X):
+            return X.tocsr()
+        return np.ascontiguousarray(X)
+
+    # ------------------------------------------------------------ fitting
+    def _network(self, n_features, dtype):
+        hidden = self._hidden_sizes()
+        units = [n_features, *hidden, self.n_outputs_]
+        return Network(
+            units,
+            self.activation,
+            self._loss_name(),
+            dtype=dtype,
+            dropout=self._dropout_rates(len(hidden)),
+        )
+
+    def _fit(
+        self,
+        X,
+        y,
+        sample_weight=None,
+        *,
+        incremental=False,
+        X_val=None,
+        y_val=None,
+        sample_weight_val=None,
+    ):
+        self._validate_params()
+        callbacks = self._check_callbacks()
+        if incremental and self.early_stopping:
+            raise ValueError("partial_fit does not support early_stopping=True")
+        if self.scoring is not None and not self.early_stopping:
+            raise ValueError(
+                f"scoring={self.scoring!r} is set while early_stopping is False; "
+                "scoring is the early-stopping metric. Set early_stopping=True to "
+                "use it, or leave scoring=None."
+            )
+        if self.scoring is not None and self.solver == "lbfgs":
+            raise ValueError(
+                f"scoring={self.scoring!r} is set with solver='lbfgs', which does "
+                "no early stopping. Use a stochastic solver or leave scoring=None."
+            )
+        first_pass = not hasattr(self, "coefs_") or (
+            not self.warm_start and not incremental
+        )
+        X, Y, y_raw = self._validate_input(X, y, incremental, reset=first_pass)
+        if not first_pass:  # keep training in the dtype of the fitted weights
+            X = X.astype(self.coefs_[0].dtype, copy=False)
+            if Y.dtype.kind == "f":  # regression targets; class indicators stay uint8
+                Y = Y.astype(X.dtype, copy=False)
+        n_samples, n_features = X.shape
+        sw = _check_weights(sample_weight, n_samples, X.dtype)
+        sw = self._combine_class_weight(sw, y_raw, X.dtype)
+        self.n_outputs_ = Y.shape[1]
+        net = self._network(n_features, X.dtype)
+
+        if incremental and hasattr(self, "_rng"):
+            rng = self._rng
+        else:
+            rng = _make_rng(self.random_state)
+        self._rng = rng
+
+        # what a diverging warm or incremental call puts back before raising
+        previous = {} if first_pass else self._fitted_weights()
+        if first_pass:
+            params = net.init_params(rng)
+            self.n_iter_ = 0
+            self.t_ = 0
+            self.n_layers_ = net.n_layers
+            self.out_activation_ = net.out_activation.name
+            self._train_state = None
+        else:
+            params = self._packed_params(net)
+
+        validation = self._validation_data(
+            X, Y, y_raw, sw, X_val, y_val, sample_weight_val, rng
+        )
+        if validation is not None:
+            X, Y, sw = validation[0], validation[1], validation[2]
+
+        if self.solver == "lbfgs":
+            self._run_lbfgs(net, params, X, Y, sw)
+        else:
+            self._run_stochastic(
+                net, params, X, Y, sw, rng, validation, incremental, callbacks, previous
+            )
+        return self
+
+    def fit(self, X, y, sample_weight=None, *, X_val=None, y_val=None,
+            sample_weight_val=None):  # fmt: skip
+        """Fit the model to data ``X`` and labels or targets ``y``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Class labels (a binary indicator matrix for multilabel targets)
+            or regression targets.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative sample weights.
+        X_val : {array-like, sparse matrix} of shape (n_val, n_features), \
+default=None
+            Validation data for early stopping, used instead of the internal
+            ``validation_fraction`` split; needs ``early_stopping=True``.
+        y_val : array-like of shape (n_val,) or (n_val, n_outputs), default=None
+            Labels or targets of ``X_val``.
+        sample_weight_val : array-like of shape (n_val,), default=None
+            Weights of the validation samples.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        return self._fit(
+            X,
+            y,
+            sample_weight,
+            X_val=X_val,
+            y_val=y_val,
+            sample_weight_val=sample_weight_val,
+        )
+
+    def _packed_params(self, net):
+        """Current ``coefs_``/``intercepts_`` as a flat vector for ``net``."""
+        shapes = [c.shape for c in self.coefs_]
+        if shapes != net.coef_shapes or len(self.intercepts_) != len(shapes):
+            raise ValueError(
+                "The network shape changed since the last fit "
+                f"(coefs_ shapes {shapes}, now {net.coef_shapes}); warm_start "
+                "and partial_fit need the same hidden_layer_sizes, features "
+                "and outputs."
+            )
+        return net.pack(self.coefs_, self.intercepts_)
+
+    def _set_params_views(self, net, params):
+        """Expose ``params`` as ``coefs_``/``intercepts_`` views (no copy).
+
+        The flat vector belongs to this fit only (a later fit packs a new one
+        from these attributes), so sharing its memory is safe and saves a
+        copy of every weight.  ``net`` and ``params`` are kept for
+        :meth:`_forward`, which predicts through them while ``coefs_`` and
+        ``intercepts_`` are still these views.
+        """
+        coefs, intercepts = net.unpack(params)
+        self.coefs_, self.intercepts_ = list(coefs), list(intercepts)
+        self._fitted_net = (net, params, tuple(coefs), tuple(intercepts))
+
+    _WEIGHTS = ("coefs_", "intercepts_", "_fitted_net")
+
+    def _fitted_weights(self):
+        """The attributes holding the fitted weights (see ``_WEIGHTS``)."""
+        return {k: self.__dict__[k] for k in self._WEIGHTS if k in self.__dict__}
+
+    def _prediction_network(self, dtype):
+        """``(net, params)`` computing in ``dtype`` with the current weights.
+
+        The fitted network is reused as long as ``coefs_`` and
+        ``intercepts_`` are the views it handed out (changing their values in
+        place is seen; assigning new arrays is too, through a fresh network)
+        and the dtype and activations are those it was built with.
+        """
+        fitted = self.__dict__.get("_fitted_net")
+        if fitted is not None:
+            net, params, coefs, intercepts = fitted
+            if (
+                net.dtype == dtype
+                and net.activation.name == self.activation
+                and net.loss.name == self._loss_name()
+                and len(coefs) == len(self.coefs_)
+                and len(intercepts) == len(self.intercepts_)
+                and all(a is b for a, b in zip(coefs, self.coefs_))
+                and all(a is b for a, b in zip(intercepts, self.intercepts_))
+            ):
+                return net, params
+        net = Network(
+            [self.coefs_[0].shape[0], *[c.shape[1] for c in self.coefs_]],
+            self.activation,
+            self._loss_name(),
+            dtype=dtype,
+        )
+        return net, net.pack(self.coefs_, self.intercepts_)
+
+    def _run_lbfgs(self, net, params, X, Y, sw):
+        solver = LBFGSSolver(self.alpha, self.max_iter, self.max_fun, self.tol)
+        solution = solver.solve(net, params, X, Y, sample_weight=sw)
+        if not solution.usable:
+            raise ValueError(_NON_FINITE)
+        if solution.status != 0:
+            # scikit-learn's wording: any stop other than convergence (the
+            # max_iter or the max_fun budget, a failed line search) warns
+            text = (
+                f"lbfgs failed to converge after {solution.n_iter} iteration(s) "
+                f"(status={solution.status}):\n{solution.message}\n"
+            )
+            if solution.n_iter == self.max_iter:
+                text += (
+                    "\nIncrease the number of iterations to improve the "
+                    f"convergence (max_iter={self.max_iter})."
+                )
+            text += (
+                "\nYou might also want to scale the data as shown in:\n"
+                "    https://scikit-learn.org/stable/modules/preprocessing.html"
+            )
+            warnings.warn(text, ConvergenceWarning, stacklevel=2)
+        self.n_iter_ = solution.n_iter
+        self.loss_ = solution.loss
+        self._set_params_views(net, params)
+
+    def _stochastic_solver(self, net, n_samples, validation, incremental, callbacks):
+        """The :class:`StochasticSolver` of this call's hyper-parameters."""
+        optimizer = make_optimizer(
+            self.solver,
+            momentum=self.momentum,
+            nesterovs_momentum=self.nesterovs_momentum,
+            beta_1=self.beta_1,
+            beta_2=self.beta_2,
+            epsilon=self.epsilon,
+            weight_decay=self.weight_decay,
+            rho=self.rho,
+            n_decay=net.n_coefs,
+        )
+        kind = self.learning_rate
+        if kind == "invscaling" and self.solver != "sgd":
+            kind = "constant"  # as scikit-learn: invscaling is sgd-only
+        schedule = Schedule(kind, self.learning_rate_init, self.power_t, self.max_iter)
+        config = LoopConfig(
+            batch_size=self._batch_size(n_samples),
+            max_iter=self.max_iter,
+            shuffle=self.shuffle,
+            tol=self.tol,
+            n_iter_no_change=self.n_iter_no_change,
+            alpha=self.alpha,
+            max_grad_norm=self.max_grad_norm,
+            incremental=incremental,
+            verbose=bool(self.verbose),
+            progress_bar=self.progress_bar,
+        )
+        validate = None if validation is None else self._validator(net, validation)
+        return StochasticSolver(optimizer, schedule, config, validate, callbacks)
+
+    def _run_stochastic(
+        self, net, params, X, Y, sw, rng, validation, incremental, callbacks, previous
+    ):
+        """Train with a stochastic solver.
+
+        ``previous`` holds the weights from before a warm or incremental call
+        (empty on a first fit); they are put back if this call diverges.
+        """
+        solver = self._stochastic_solver(
+            net, X.shape[0], validation, incremental, callbacks
+        )
+        solution = solver.solve(
+            net,
+            params,
+            X,
+            Y,
+            rng,
+            sample_weight=sw,
+            state=self.__dict__.get("_train_state"),
+        )
+        if not solution.usable:
+            # scikit-learn's contract: without early stopping (or before any
+            # validation epoch was kept) a divergence is an error.  Nothing
+            # of this call is kept: earlier weights stay, a first fit stays
+            # unfitted, and the next call starts a fresh optimizer state.
+            self._train_state = None
+            for name in self._WEIGHTS:
+                self.__dict__.pop(name, None)
+            self.__dict__.update(previous)
+            raise ValueError(_NON_FINITE)
+        state = self._train_state = solution.state
+        self._set_params_views(net, params)
+        self.n_iter_ = solution.n_iter
+        self.t_ = state.t
+        self.loss_curve_ = list(state.loss_curve)
+        self.loss_ = solution.loss
+        self.history_ = list(state.history)
+        if state.validating:
+            self.validation_scores_ = list(state.validation_scores)
+            self.best_validation_score_ = state.best_validation_score
+            self.best_loss_ = None
+        else:
+            self.validation_scores_ = None
+            self.best_validation_score_ = None
+            self.best_loss_ = state.best_loss
+        self._warn_stop(solution)
+
+    def _warn_stop(self, solution):
+        """scikit-learn's warning for how a stochastic fit ended, if any."""
+        if solution.reason is StopReason.INTERRUPTED:
+            warnings.warn("Training interrupted by user.", stacklevel=3)
+        elif solution.reason is StopReason.DIVERGED:
+            best = int(np.nanargmax(self.validation_scores_)) + 1
+            warnings.warn(
+                f"{solution.message} Training stopped and the weights of the best "
+                f"validation epoch ({best}) were kept. Lower learning_rate_init, "
+                "scale the inputs or set max_grad_norm.",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
+        elif solution.reason is StopReason.MAX_ITER and self.n_iter_ == self.max_iter:
+            warnings.warn(
+                f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) "
+                "reached and the optimization hasn't converged yet.",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
+
+    # ------------------------------------------------------------ predicting
+    def _forward(self, X):
+        """Output activations of the fitted network for new data ``X``.
+
+        ``X`` is validated as scikit-learn's MLP does at predict time; the
+        product runs in the promoted dtype of ``X`` and the weights, as
+        scikit-learn's does (float32 weights on float64 data give float64
+        outputs).  Outputs that overflow to non-finite values (inputs far
+        outside the training range) raise a warning instead of passing
+        silently.
+        """
+        X = self._validate_predict_X(X)
+        dtype = np.result_type(X.dtype, self.coefs_[0].dtype)
+        if not np.issubdtype(dtype, np.floating):
+            dtype = np.float64
+        net, params = self._prediction_network(dtype)
+        X = X.astype(dtype, copy=False)
+        macs = forward_macs(net.coef_shapes, X.shape[0])
+        with blas_limit(macs), np.errstate(over="ignore", invalid="ignore"):
+            P = net.predict(params, X)
+        if not np.isfinite(P).all():
+            warnings.warn(
+                "The network's outputs are not finite for some samples: their "
+                "features are too large for the fitted weights. Scale the inputs "
+                "(e.g. with StandardScaler) as for training.",
+                RuntimeWarning,
+                stacklevel=3,
+            )
+        return P
+
+    def _validate_predict_X(self, X):
+        """``X`` checked as ``validate_data(..., reset=False)`` checks it.
+
+        A C-contiguous 2-D float ndarray of the fitted width with finite
+        values, for a model fitted without feature names, is what that check
+        returns unchanged; it is recognised here in a few microseconds (the
+        full check takes about 100 on one row).  Anything else, including
+        every input that must raise or warn, goes through ``validate_data``.
+        """
+        if (
+            type(X) is np.ndarray
+            and X.ndim == 2
+            and X.dtype in (np.float64, np.float32)
+            and X.flags.c_contiguous
+            and X.shape[0] >= 1
+            and X.shape[1] == self.n_features_in_
+            and "feature_names_in_" not in self.__dict__
+        ):
+            config = get_config()
+            if not config["array_api_dispatch"] and (
+                config["assume_finite"] or np.isfinite(X).all()
+            ):
+                return X
+        return validate_data(self, X, accept_sparse=["csr", "csc"], reset=False)
+
+    def _check_solver(self):
+        if self.solver not in _STOCHASTIC_SOLVERS:
+            raise AttributeError(
+                "partial_fit is only available for stochastic optimizers. "
+                f"{self.solver} is not stochastic."
+            )
+        return True
+
+    def __sklearn_is_fitted__(self):
+        # fitted once weights exist: a first fit that raised (divergence)
+        # leaves some validated attributes but no model
+        return "coefs_" in self.__dict__
+
+    def __getstate__(self):
+        # a new dict: on Python >= 3.11 the parent may return self.__dict__;
+        # the prediction network is rebuilt on load (its flat vector would
+        # store every weight a second time)
+        state = {**super().__getstate__(), "_sknn_version": __version__}
+        state.pop("_fitted_net", None)
+        return state
+
+    def __setstate__(self, state):
+        version = state.pop("_sknn_version", None)
+        if version is not None and version != __version__:
+            warnings.warn(
+                f"Trying to unpickle {type(self).__name__} from sknn version "
+                f"{version} when using version {__version__}. This might lead to "
+                "breaking code or invalid results. Use at your own risk.",
+                UserWarning,
+                stacklevel=2,
+            )
+        super().__setstate__(state)
+        coefs = self.__dict__.get("coefs_")
+        if coefs and hasattr(self, "out_activation_"):
+            net, params = self._prediction_network(np.dtype(coefs[0].dtype))
+            self._set_params_views(net, params)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        tags.target_tags.multi_output = True
+        return tags

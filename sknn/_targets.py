@@ -1,0 +1,297 @@
+"""What depends on the kind of target: class labels or regression values.
+
+Mixins of :class:`sknn._base._BaseMLP`: input validation of ``y``, its
+encoding for the network (label indicators or float columns), class weights,
+decoding the network's outputs into predictions, and the predict methods.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.metrics import accuracy_score, r2_score
+from sklearn.preprocessing import LabelBinarizer
+from sklearn.utils.multiclass import check_classification_targets, type_of_target
+from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
+
+
+class _ClassifierTargets:
+    """Labels: binary, multiclass (softmax) or multilabel (logistic) outputs."""
+
+    def _loss_name(self):
+        return "log_loss" if self.out_activation_ == "softmax" else "binary_log_loss"
+
+    def _validate_input(self, X, y, incremental, reset):
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            accept_sparse=["csr", "csc"],
+            multi_output=True,
+            dtype=(np.float64, np.float32),
+            reset=reset,
+        )
+        X = self._contiguous(X)
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)
+        check_classification_targets(y)
+        if not hasattr(self, "classes_") or (not self.warm_start and not incremental):
+            self._label_binarizer = LabelBinarizer().fit(y)
+            self.classes_ = self._label_binarizer.classes_
+        else:
+            self._check_known_classes(y, same=self.warm_start and not incremental)
+        if reset or not hasattr(self, "out_activation_"):
+            multiclass = self._label_binarizer.y_type_ == "multiclass"
+            self.out_activation_ = "softmax" if multiclass else "logistic"
+        Y = self._encode(y)
+        return X, Y, y
+
+    def _check_known_classes(self, y, same=False, name="y"):
+        if type_of_target(y).startswith("multilabel"):
+            if y.shape[1] != len(self.classes_):
+                raise ValueError(
+                    f"{name} has {y.shape[1]} labels, the model was fitted with "
+                    f"{len(self.classes_)}."
+                )
+            return
+        classes = np.unique(y)
+        if same:
+            if set(classes) != set(self.classes_):
+                raise ValueError(
+                    "warm_start can only be used where `y` has the same classes as "
+                    f"in the previous call to fit. Previously got {self.classes_}, "
+                    f"`y` has {classes}"
+                )
+        unseen = np.setdiff1d(classes, self.classes_)
+        if len(unseen):
+            raise ValueError(
+                f"`{name}` has classes not in `self.classes_`. `self.classes_` has "
+                f"{self.classes_}. '{name}' has {classes}."
+            )
+
+    def _encode(self, y):
+        """Label indicators as ``uint8``: one column per class, or one column
+        (the positive class) for binary targets, as ``LabelBinarizer`` does.
+
+        ``uint8`` keeps the target matrix eight times smaller than floats;
+        the network casts it batch by batch.
+        """
+        if self._label_binarizer.y_type_.startswith("multilabel"):
+            Y = y.toarray() if sp.issparse(y) else np.asarray(y)
+            return np.ascontiguousarray(Y != 0, dtype=np.uint8)
+        index = np.searchsorted(self.classes_, y)
+        if len(self.classes_) <= 2:
+            return (index == 1).astype(np.uint8).reshape(-1, 1)
+        Y = np.zeros((len(index), len(self.classes_)), dtype=np.uint8)
+        Y[np.arange(len(index)), index] = 1
+        return Y
+
+    def _encode_val(self, y_val):
+        y_val = np.asarray(y_val) if not sp.issparse(y_val) else y_val
+        if y_val.ndim == 2 and y_val.shape[1] == 1:
+            y_val = column_or_1d(y_val, warn=True)
+        self._check_known_classes(y_val, name="y_val")
+        return self._encode(y_val), y_val
+
+    def _combine_class_weight(self, sw, y, dtype):
+        """``sample_weight`` times the weight of each sample's class."""
+        if self.class_weight is None:
+            return sw
+        if self._label_binarizer.y_type_.startswith("multilabel"):
+            raise ValueError("class_weight is not supported for multilabel targets.")
+        classes = self.classes_
+        if self.class_weight == "balanced":
+            counts = np.array([np.sum(y == c) for c in classes], dtype=float)
+            present = counts > 0
+            weights = np.ones(len(classes))
+            weights[present] = len(y) / (present.sum() * counts[present])
+        else:
+            unknown = [k for k in self.class_weight if k not in set(classes.tolist())]
+            if unknown:
+                raise ValueError(
+                    f"class_weight has labels {unknown} that are not in the "
+                    f"classes {classes.tolist()}."
+                )
+            weights = np.array(
+                [float(self.class_weight.get(c, 1.0)) for c in classes.tolist()]
+            )
+            if not np.isfinite(weights).all() or (weights < 0).any():
+                raise ValueError("class_weight values must be finite and >= 0.")
+        per_sample = weights[np.searchsorted(classes, y)].astype(dtype)
+        return per_sample if sw is None else sw * per_sample
+
+    def _score_output(self, P, y, sample_weight):
+        return accuracy_score(y, self._decode(P), sample_weight=sample_weight)
+
+    def _decode(self, P):
+        """Labels from output activations, as ``LabelBinarizer`` decodes them.
+
+        The class of highest probability (the first on ties) for multiclass
+        targets; the positive class where its probability exceeds 0.5 for
+        binary ones; the indicator matrix for multilabel targets.  Written out
+        for the first two because the binarizer's checks cost about 40 us a
+        call, a third of a one-row prediction.
+        """
+        if self._label_binarizer.y_type_.startswith("multilabel"):
+            return self._label_binarizer.inverse_transform(P)
+        classes = self.classes_
+        if self.n_outputs_ > 1:
+            return classes.take(np.argmax(P, axis=1))
+        if len(classes) == 1:
+            return np.repeat(classes[0], P.shape[0])
+        return classes.take((P[:, 0] > 0.5).view(np.uint8))
+
+    def _partial_fit_classes(self, y, classes):
+        """Set up (first call) or check (later calls) the classes of
+        ``partial_fit``."""
+        first_call = not hasattr(self, "classes_")
+        multilabel = type_of_target(y).startswith("multilabel")
+        if first_call:
+            if classes is None and not multilabel:
+                raise ValueError(
+                    "classes must be passed on the first call to partial_fit."
+                )
+            self._label_binarizer = LabelBinarizer()
+            if multilabel:
+                # the indicator matrix's columns are the labels; ``classes``
+                # names them and must have one entry per column
+                self._label_binarizer.fit(y)
+                n_labels = len(self._label_binarizer.classes_)
+                if classes is not None and len(np.unique(classes)) != n_labels:
+                    raise ValueError(
+                        f"classes has {len(np.unique(classes))} labels but y is a "
+                        f"multilabel indicator matrix with {n_labels} columns."
+                    )
+            else:
+                self._label_binarizer.fit(np.asarray(classes))
+            self.classes_ = (
+                self._label_binarizer.classes_
+                if classes is None
+                else np.unique(np.asarray(classes))
+            )
+        elif classes is not None and not np.array_equal(
+            np.unique(classes), self.classes_
+        ):
+            raise ValueError(
+                f"`classes={np.asarray(classes)!r}` is not the same as on last call "
+                f"to partial_fit, was: {self.classes_!r}"
+            )
+
+    def predict(self, X):
+        """Predict class labels.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,) or (n_samples, n_classes)
+        """
+        check_is_fitted(self)
+        return self._decode(self._forward(X))
+
+    def predict_proba(self, X):
+        """Class probabilities, columns ordered as ``classes_``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+        """
+        check_is_fitted(self)
+        P = self._forward(X)
+        if self.n_outputs_ == 1:
+            p = P[:, 0]
+            return np.column_stack([1.0 - p, p])
+        return P
+
+    def predict_log_proba(self, X):
+        """Logarithm of :meth:`predict_proba`.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+        """
+        P = self.predict_proba(X)
+        with np.errstate(divide="ignore"):
+            return np.log(P, out=P)
+
+
+class _RegressorTargets:
+    """Regression values: identity outputs, or exp outputs for Poisson."""
+
+    def _loss_name(self):
+        return self.loss
+
+    def _check_y(self, y):
+        y = np.asarray(y)
+        if self.loss == "poisson" and (y < 0).any():
+            raise ValueError(
+                "Some value(s) of y are negative which is not allowed for Poisson "
+                "regression."
+            )
+        return y
+
+    def _validate_input(self, X, y, incremental, reset):
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            accept_sparse=["csr", "csc"],
+            multi_output=True,
+            y_numeric=True,
+            dtype=(np.float64, np.float32),
+            reset=reset,
+        )
+        X = self._contiguous(X)
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)
+        y = self._check_y(y)
+        Y = y.reshape(-1, 1) if y.ndim == 1 else y
+        if reset:
+            self.out_activation_ = "exp" if self.loss == "poisson" else "identity"
+        return X, np.ascontiguousarray(Y, dtype=X.dtype), y
+
+    def _encode_val(self, y_val):
+        y_val = np.asarray(y_val, dtype=float)
+        if y_val.ndim == 2 and y_val.shape[1] == 1:
+            y_val = column_or_1d(y_val, warn=True)
+        if not np.isfinite(y_val).all():
+            raise ValueError("Input y_val contains NaN or infinity.")
+        y_val = self._check_y(y_val)
+        Yv = y_val.reshape(-1, 1) if y_val.ndim == 1 else y_val
+        if Yv.shape[1] != self.n_outputs_:
+            raise ValueError(
+                f"y_val has {Yv.shape[1]} outputs, y has {self.n_outputs_}."
+            )
+        return Yv, y_val
+
+    def _combine_class_weight(self, sw, y, dtype):
+        return sw
+
+    def _score_output(self, P, y, sample_weight):
+        pred = P.ravel() if P.shape[1] == 1 else P
+        return r2_score(y, pred, sample_weight=sample_weight)
+
+    def predict(self, X):
+        """Predict targets.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples,) or (n_samples, n_outputs)
+        """
+        check_is_fitted(self)
+        P = self._forward(X)
+        return P.ravel() if P.shape[1] == 1 else P
