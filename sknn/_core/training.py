@@ -30,15 +30,14 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field
-from enum import Enum
 from typing import Callable
 
 import numpy as np
 import scipy.optimize
 import scipy.sparse as sp
 
+from .callbacks import FitResult, StopReason, epoch_end_callbacks
 from .optimizers import L2Gradient
-from .progress import ProgressBar, print_epoch, print_plateau
 from .threads import blas_limit, forward_macs
 
 __all__ = [
@@ -159,43 +158,6 @@ class TrainState:
                 self.best_validation_score = -np.inf
         elif self.best_loss is None:
             self.best_loss = np.inf
-
-
-class StopReason(str, Enum):
-    """Why a training run ended (a ``str``, so it compares to its value)."""
-
-    MAX_ITER = "max_iter"
-    """The epoch (or L-BFGS iteration/evaluation) budget ran out."""
-    CONVERGED = "converged"
-    """No improvement by ``tol`` for ``n_iter_no_change`` epochs (L-BFGS: its
-    own convergence test), with no learning rate left to lower."""
-    CALLBACK = "callback"
-    """A callback returned True."""
-    DIVERGED = "diverged"
-    """The loss, the gradient or the weights became non-finite."""
-    INTERRUPTED = "interrupted"
-    """KeyboardInterrupt during training."""
-    EPOCH = "epoch"
-    """The normal end of an incremental (one-epoch) call."""
-    CONTINUE = "continue"
-    """Only from the plateau check: an adaptive schedule lowered the rate."""
-    ABNORMAL = "abnormal"
-    """L-BFGS stopped for another reason (a failed line search)."""
-
-
-@dataclass
-class FitResult:
-    """How a call to :func:`fit_stochastic` ended.
-
-    Attributes
-    ----------
-    reason : StopReason
-    message : str
-        A sentence for the user (empty for MAX_ITER and EPOCH).
-    """
-
-    reason: StopReason
-    message: str = ""
 
 
 def _norm(grad, sq_norm):
@@ -344,32 +306,12 @@ class _Batches:
             yield Xb, Yb, sw
 
 
-def _improved(state, loss, score, tol):
-    """Update the no-improvement count and the bests; True if a new best."""
-    if state.validating:
-        if score < state.best_validation_score + tol:
-            state.no_improvement_count += 1
-        else:
-            state.no_improvement_count = 0
-        if score > state.best_validation_score:
-            state.best_validation_score = score
-            return True
-        return False
-    if loss > state.best_loss - tol:
-        state.no_improvement_count += 1
-    else:
-        state.no_improvement_count = 0
-    if loss < state.best_loss:
-        state.best_loss = loss
-    return False
-
-
-def _end_epoch(state, config, params, epoch_loss, n, validate, tic):
+def _end_epoch(state, params, epoch_loss, n, validate, tic):
     """Bookkeeping after an epoch; returns the epoch's record.
 
-    Appends the loss (and validation score), updates the no-improvement count
-    and the best score or loss, saves the best parameters when validating and
-    advances the learning-rate schedule.
+    Appends the loss (and validation score) and advances the learning-rate
+    schedule; the bests and the stop rules are the callbacks' (see
+    :mod:`.callbacks`).
     """
     state.n_iter += 1
     state.t += n
@@ -379,11 +321,6 @@ def _end_epoch(state, config, params, epoch_loss, n, validate, tic):
     if validate is not None:
         score, val_loss = validate(params)
         state.validation_scores.append(score)
-    if _improved(state, epoch_loss, score, config.tol):
-        if state.best_params is None:
-            state.best_params = params.copy()
-        else:
-            state.best_params[...] = params
     state.schedule.epoch_end(state.n_iter, state.t)
     return _record(state, lr_used, score, val_loss, tic)
 
@@ -416,32 +353,6 @@ def _record(state, lr_used, score, val_loss, tic):
     }
     state.history.append(record)
     return record
-
-
-def _plateau(state, config):
-    """React to too many epochs without improvement.
-
-    An adaptive schedule lowers the rate and training goes on (reason
-    'continue'); otherwise training has converged.  With ``verbose`` the line
-    is scikit-learn's, including its "Learning rate too small" when an
-    adaptive rate cannot go lower.
-    """
-    what = "Validation score" if state.validating else "Training loss"
-    msg = (
-        f"{what} did not improve more than tol={config.tol:f} for "
-        f"{config.n_iter_no_change} consecutive epochs."
-    )
-    if state.schedule.on_plateau():
-        state.no_improvement_count = 0
-        if config.verbose:
-            print_plateau(msg, f"Setting learning rate to {state.schedule.lr:f}")
-        return FitResult(StopReason.CONTINUE, msg)
-    if config.verbose:
-        too_small = state.schedule.kind == "adaptive"
-        print_plateau(
-            msg, "Learning rate too small. Stopping." if too_small else "Stopping."
-        )
-    return FitResult(StopReason.CONVERGED, msg)
 
 
 def fit_stochastic(
@@ -491,15 +402,8 @@ def fit_stochastic(
     grad = np.empty_like(params)
     checkpoint = _Checkpoint()
     epochs = 1 if config.incremental else config.max_iter
-    progress = ProgressBar(epochs) if config.progress_bar else None
+    hooks = epoch_end_callbacks(config, epochs, callbacks)
     result = FitResult(StopReason.EPOCH if config.incremental else StopReason.MAX_ITER)
-
-    def report(record):
-        if config.verbose:
-            print_epoch(record)
-        if progress is not None:
-            progress.update(record)
-
     try:
         macs = forward_macs(net.coef_shapes, config.batch_size)
         with blas_limit(macs), np.errstate(**_QUIET):
@@ -521,30 +425,30 @@ def fit_stochastic(
                 )
                 if diverged:
                     checkpoint.restore(params)
-                    report(_end_diverged_epoch(state, n, tic))
+                    record = _end_diverged_epoch(state, n, tic)
+                    for hook in hooks:
+                        if hook.reports_divergence:
+                            hook.on_diverged(record)
                     result = FitResult(
                         StopReason.DIVERGED,
                         f"Training diverged in epoch {state.n_iter}: the loss or its "
                         "gradient became non-finite.",
                     )
                     break
-                record = _end_epoch(state, config, params, epoch_loss, n, validate, tic)
-                report(record)
-                if any([bool(callback(record)) for callback in callbacks]):
-                    result = FitResult(
-                        StopReason.CALLBACK, "A callback stopped training."
-                    )
-                    break
-                if state.no_improvement_count > config.n_iter_no_change:
-                    plateau = _plateau(state, config)
-                    if plateau.reason is StopReason.CONVERGED:
-                        result = plateau
+                record = _end_epoch(state, params, epoch_loss, n, validate, tic)
+                stop = None
+                for hook in hooks:
+                    stop = hook.on_epoch_end(record, state, params)
+                    if stop is not None:
                         break
+                if stop is not None:
+                    result = stop
+                    break
     except KeyboardInterrupt:
         result = FitResult(StopReason.INTERRUPTED, "Training interrupted by user.")
     finally:
-        if progress is not None:
-            progress.close()
+        for hook in hooks:
+            hook.close()
     return result
 
 
