@@ -8,8 +8,7 @@ minibatch, in one process:
   parameter-sized vector, a floor for any trainer doing Adam's arithmetic;
 - ``arithmetic floor``: one batch of the gather, the products, sknn's
   compiled element-wise kernels, the L2 penalty and the Adam step with
-  nothing between the calls (``bench_vs_sklearn.arithmetic_floor``; only
-  with Numba);
+  nothing between the calls (:func:`arithmetic_floor`; only with Numba);
 - ``sknn epoch``: the training loop's own epoch function (gather, forward and
   backward pass, finiteness checks, Adam step), divided by the number of
   batches;
@@ -18,8 +17,9 @@ minibatch, in one process:
 
 Timings alternate between the candidates in blocks so that drifts in machine
 speed hit them alike; each row reports the fastest and the median block.
-It measures sknn's internals and is meant for developers; the user-facing
-comparison is ``bench_vs_sklearn.py``.
+It measures sknn's internals (it reads private members of the network and
+the training loop) and is meant for developers; the user-facing comparison,
+through the public estimators only, is ``bench_vs_sklearn.py``.
 
 Usage, from the repository root::
 
@@ -36,15 +36,68 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import bench_vs_sklearn as bench  # noqa: E402
+import benchlib  # noqa: E402
 
-sys.path.insert(0, str(bench.REPO_ROOT))
+sys.path.insert(0, str(benchlib.REPO_ROOT))
 from sknn._core import _fused, training  # noqa: E402
 from sknn._core.network import Network  # noqa: E402
 from sknn._core.optimizers import Adam, L2Gradient, Schedule  # noqa: E402
 
 ALPHA = 1e-4
 SHARE_ROWS = ("products + step", "arithmetic floor", "sknn epoch / batches")
+
+
+def arithmetic_floor(net, params, grad, capacity, adam_step):
+    """A function doing one batch of sknn's arithmetic and nothing else.
+
+    ``floor(Xb, Yb)`` runs the forward and backward matrix products of the
+    batch with sknn's compiled element-wise kernels after them (bias + ReLU,
+    softmax + log-loss + output delta, ReLU derivative + bias gradient), the
+    L2 penalty and then ``adam_step(m)``, ``m`` the batch's number of rows.
+    That is the work of a batch that scikit-learn's MLP also does, in sknn's
+    fastest form; left out are the training loop's Python (bookkeeping,
+    dispatch) and its gradient-norm check.  The gradient lands in ``grad``.
+
+    Parameters
+    ----------
+    net : sknn._core.network.Network
+        A ReLU network with log-loss; its compiled kernels must be enabled.
+    params, grad : ndarray of shape (n_params,)
+    capacity : int
+        Largest batch.
+    adam_step : callable
+        Called with the batch's number of rows after the gradient is complete.
+
+    Returns
+    -------
+    floor : callable
+    """
+    fwd, bwd, out = net._kernels
+    ws = net.workspace(capacity)  # buffers of its own, as large as the loop's
+    W, b, gW, gb = ws.views(params, grad)
+    L = len(W)
+
+    def floor(Xb, Yb):
+        m = Xb.shape[0]
+        Z = [z[:m] for z in ws.Z]
+        D = [d[:m] for d in ws.D]
+        A = [Xb]
+        for i in range(L):
+            np.matmul(A[i], W[i], out=Z[i])
+            if i < L - 1:
+                fwd(Z[i], b[i], net._slope)
+            A.append(Z[i])
+        inv_m = net.dtype.type(1.0 / m)
+        out(Z[-1], b[-1], Yb, ws.no_weights, inv_m, D[-1], gb[-1], net._eps)
+        for i in range(L - 1, -1, -1):
+            np.matmul(A[i].T, D[i], out=gW[i])
+            if i:
+                np.matmul(D[i], W[i].T, out=D[i - 1])
+                bwd(A[i], D[i - 1], gb[i - 1], net._one, net._slope)
+        net.l2_penalty(params)
+        adam_step(m)
+
+    return floor
 
 
 def time_blocks(candidates, blocks, per_block):
@@ -71,7 +124,7 @@ def time_blocks(candidates, blocks, per_block):
 
 def candidates_for(workload, dtype):
     """Callables for one workload in one dtype, and their calls per block."""
-    X64, y = bench.make_data(workload)
+    X64, y = benchlib.make_data(workload)
     X = np.ascontiguousarray(X64, dtype=dtype)
     B = workload.batch_size
     units = [workload.n_features, *workload.hidden, workload.n_classes]
@@ -145,7 +198,7 @@ def candidates_for(workload, dtype):
     }
     if _fused.enabled():
         # every gathered batch has B rows, the size ``l2`` was made for
-        floor = bench.arithmetic_floor(net, params, grad, B, lambda m: adam_step())
+        floor = arithmetic_floor(net, params, grad, B, lambda m: adam_step())
         candidates["arithmetic floor"] = lambda: floor(*gather()[:2])
     candidates.update(
         {
@@ -170,12 +223,14 @@ def main(argv=None):
     parser.add_argument("--dtypes", default="float64,float32")
     parser.add_argument("--blocks", type=int, default=12)
     args = parser.parse_args(argv)
-    table = bench.load_roofline().WORKLOADS
+    table = benchlib.load_roofline().WORKLOADS
     print(f"sknn kernels: {_fused.describe()}; times in ms per batch")
     for name in args.workloads.split(","):
-        workload = bench.Workload.from_table(name, table[name])
+        workload = benchlib.Workload.from_table(name, table[name])
         for dtype_name in args.dtypes.split(","):
-            cands, per_block, scale = candidates_for(workload, bench.DTYPES[dtype_name])
+            cands, per_block, scale = candidates_for(
+                workload, benchlib.DTYPES[dtype_name]
+            )
             times = time_blocks(cands, args.blocks, per_block)
             ref = np.median(times["products"])
             print(f"\n{name} {dtype_name}")

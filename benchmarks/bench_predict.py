@@ -30,8 +30,6 @@ from __future__ import annotations
 import argparse
 import gc
 import math
-import os
-import platform
 import sys
 import time
 import warnings
@@ -41,9 +39,11 @@ from typing import Callable
 
 import numpy as np
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import benchlib  # noqa: E402
 
-OPENBLAS_VARIABLES = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+REPO_ROOT = benchlib.REPO_ROOT
+
 
 # name: (n_features, hidden_layer_sizes, n_classes, fit rows, batch rows);
 # n_features 64 and the rows of the small network come from the digits data
@@ -305,93 +305,9 @@ def format_table(cases):
     return "\n".join(lines)
 
 
-def openblas_variables_text(environ=None):
-    """Say whether the OpenBLAS tuning variables are set in ``environ``."""
-    environ = os.environ if environ is None else environ
-    set_ones = [
-        f"{name}={environ[name]}" for name in OPENBLAS_VARIABLES if name in environ
-    ]
-    if not set_ones:
-        return f"{' and '.join(OPENBLAS_VARIABLES)} unset"
-    return (
-        f"set: {', '.join(set_ones)} (benchmarks are meant to run with "
-        f"env -u {' -u '.join(OPENBLAS_VARIABLES)})"
-    )
-
-
-def environment_line():
-    """Versions, BLAS libraries and the OpenBLAS tuning variables.
-
-    Call it after :func:`load_estimators` so that both libraries are imported.
-    """
-    import sklearn
-    from threadpoolctl import threadpool_info
-
-    sknn_version = getattr(sys.modules.get("sknn"), "__version__", "unknown")
-    try:
-        import numba
-    except ImportError:
-        numba_text = "numba not installed"
-    else:
-        disabled = os.environ.get("SKNN_DISABLE_NUMBA", "")
-        numba_text = f"numba {numba.__version__}"
-        if disabled.strip() not in ("", "0"):
-            numba_text += f" (SKNN_DISABLE_NUMBA={disabled})"
-    blas = sorted(
-        {
-            f"{info['internal_api']} {info.get('version')} "
-            f"{info.get('architecture') or ''} x{info['num_threads']}".replace(
-                "  ", " "
-            )
-            for info in threadpool_info()
-            if info["user_api"] == "blas"
-        }
-    )
-    return (
-        f"python {platform.python_version()}, numpy {np.__version__}, "
-        f"scikit-learn {sklearn.__version__}, sknn {sknn_version}, {numba_text}; "
-        f"BLAS: {', '.join(blas) or 'unknown'}; "
-        f"{openblas_variables_text()}"
-    )
-
-
-def _load_average():
-    """Return the 1-minute load average, or ``None`` where it is unavailable."""
-    try:
-        return os.getloadavg()[0]
-    except (AttributeError, OSError):
-        return None
-
-
-def load_line(before, after):
-    """The number of CPUs and the load average at the start and end of the run.
-
-    Other processes competing for the CPUs make latencies slower and erratic.
-    """
-    n_cpus = os.cpu_count() or 1
-    line = f"CPUs: {n_cpus}"
-    if before is None or after is None:
-        return line + "; load average unavailable"
-    line += f"; 1-minute load average {before:.2f} at start, {after:.2f} at end"
-    # the benchmark itself keeps up to n_cpus threads busy
-    if max(before, after) > 1.5 * n_cpus:
-        line += (
-            ". WARNING: the machine was busy with other work; the timings are "
-            "unreliable. Rerun on an idle machine."
-        )
-    return line
-
-
 # --------------------------------------------------------------------------
 # Command line
 # --------------------------------------------------------------------------
-
-
-def _positive_int(text):
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text}")
-    return value
 
 
 def parse_args(argv=None):
@@ -422,7 +338,7 @@ def parse_args(argv=None):
     )
     parser.add_argument(
         "--repeats",
-        type=_positive_int,
+        type=benchlib.positive_int,
         default=None,
         help=(
             f"timing rounds, fastest kept (default: {DEFAULT_REPEATS}, or "
@@ -437,10 +353,6 @@ def parse_args(argv=None):
         help="also write the report to FILE",
     )
     return parser.parse_args(argv)
-
-
-def _log(message):
-    print(message, file=sys.stderr, flush=True)
 
 
 def main(argv=None):
@@ -462,14 +374,14 @@ def main(argv=None):
     round_seconds = QUICK_ROUND_SECONDS if args.quick else ROUND_SECONDS
 
     estimators = load_estimators()
-    env = environment_line()
-    _log(env)
-    load_before = _load_average()
-    cases = build_cases(networks, estimators, _log)
+    env = benchlib.environment_line()
+    benchlib.log(env)
+    load_before = benchlib.load_average()
+    cases = build_cases(networks, estimators, benchlib.log)
     calibrate(cases, round_seconds)
-    _log(f"timing {len(cases)} cases, {repeats} round(s)")
+    benchlib.log(f"timing {len(cases)} cases, {repeats} round(s)")
     run_rounds(cases, repeats)
-    load_after = _load_average()
+    load_after = benchlib.load_average()
 
     title = "sknn vs scikit-learn: prediction latency (µs per call, fastest round)"
     if args.quick:
@@ -478,7 +390,7 @@ def main(argv=None):
         [
             f"## {title}",
             env,
-            load_line(load_before, load_after),
+            benchlib.load_line(load_before, load_after),
             format_table(cases),
             "ratio = sklearn µs / sknn µs: above 1, sknn is faster.",
         ]

@@ -75,15 +75,17 @@ def test_quick_run_reports_every_case(bench, capsys, tmp_path):
 
 
 def test_openblas_variables_text(bench):
-    unset = bench.openblas_variables_text({})
+    lib = bench.benchlib  # the benchmarks' shared helpers
+    unset = lib.openblas_variables_text({})
     assert unset == "OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset"
-    text = bench.openblas_variables_text({"OPENBLAS_CORETYPE": "Haswell"})
+    text = lib.openblas_variables_text({"OPENBLAS_CORETYPE": "Haswell"})
     assert text.startswith("set: OPENBLAS_CORETYPE=Haswell")
     assert "env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE" in text
 
 
 def test_load_line_warns_on_a_busy_machine(bench, monkeypatch):
-    monkeypatch.setattr(bench.os, "cpu_count", lambda: 2)
-    assert "WARNING" not in bench.load_line(0.5, 1.0)
-    assert "WARNING" in bench.load_line(0.5, 3.5)
-    assert bench.load_line(None, None) == "CPUs: 2; load average unavailable"
+    lib = bench.benchlib
+    monkeypatch.setattr(lib.os, "cpu_count", lambda: 2)
+    assert "WARNING" not in lib.load_line(0.5, 1.0)
+    assert "WARNING" in lib.load_line(0.5, 3.5)
+    assert lib.load_line(None, None) == "CPUs: 2; load average unavailable"
