@@ -6,6 +6,7 @@ values within their documented ranges) never crashes and gives well-formed
 predictions; invalid input always gives a clear error.
 """
 
+import os
 import warnings
 
 import numpy as np
@@ -25,6 +26,9 @@ pytestmark = [
 
 SETTINGS = settings(
     max_examples=30,
+    # CI runs a fixed set of examples, so a run passes or fails for a reason
+    # in the code; elsewhere each run explores new ones
+    derandomize=bool(os.environ.get("CI")),
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
