@@ -74,13 +74,19 @@ def arithmetic_floor(net, params, grad, capacity, adam_step):
     """
     fwd, bwd, out = net._kernels
     ws = net.workspace(capacity)  # buffers of its own, as large as the loop's
-    W, b, gW, gb = ws.views(params, grad)
+    W, b = net.unpack(params)
+    gW, gb = net.unpack(grad)
     L = len(W)
+    dense = [buf for buf in ws.buffers if hasattr(buf, "Z")]
+    Z_bufs = [buf.Z for buf in dense]
+    # dZ of dense layer i: written by layer i + 1 as its input gradient, or
+    # the output delta for the last one
+    D_bufs = [buf.dX for buf in dense[1:]] + [ws.delta]
 
     def floor(Xb, Yb):
         m = Xb.shape[0]
-        Z = [z[:m] for z in ws.Z]
-        D = [d[:m] for d in ws.D]
+        Z = [z[:m] for z in Z_bufs]
+        D = [d[:m] for d in D_bufs]
         A = [Xb]
         for i in range(L):
             np.matmul(A[i], W[i], out=Z[i])

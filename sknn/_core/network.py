@@ -1,35 +1,41 @@
-"""A fully connected network whose parameters live in one flat vector.
+"""A network: a sequence of layers over one flat parameter vector.
 
-Layout of the flat parameter vector (and of the gradient vector, which
-mirrors it)::
+The network owns the parameter vector (and the gradient vector, which mirrors
+it) and gives each layer views of its slices.  Decayed parameters come first,
+in layer order, then the others, so the L2 penalty and weight decay act on one
+leading slice ``params[:n_coefs]``.  For scikit-learn's MLP (dense layers,
+each with a weight matrix ``W_i`` of shape ``(units[i], units[i + 1])`` and a
+bias ``b_i``) that is::
 
     [ W_0.ravel(), W_1.ravel(), ..., W_{L-1}.ravel(), b_0, b_1, ..., b_{L-1} ]
 
-``W_i`` has shape ``(units[i], units[i + 1])`` and is stored row-major, so a
-reshaped slice of the vector is a contiguous view that matrix products can
-write into directly.  All weights come first, so the L2 penalty and weight
-decay act on one leading slice ``params[:n_coefs]``.
+Each ``W_i`` is a row-major reshaped slice, a contiguous view that matrix
+products write into directly.
 
-The training forward/backward pass works in preallocated per-batch buffers
-(a :class:`Workspace`); prediction (:meth:`Network.predict`) allocates its own
-arrays so that it can run from many threads at once.
+The layers are :mod:`.layers` objects; the last one is a linear
+:class:`~.layers.Dense` whose output activation and loss the network applies
+together (for the canonical link pairs the output delta is ``P - Y``, see
+:mod:`.losses`).  Training (:meth:`Network.loss_grad`) runs the layers over
+preallocated per-batch buffers (a :class:`Workspace`); evaluation
+(:meth:`Network.predict`) allocates its own arrays and drops nothing, so it
+can run from many threads at once.
 """
 
 from __future__ import annotations
 
 import numpy as np
-import scipy.sparse as sp
 
 from . import _fused
 from ._inplace import axpy
 from .activations import ACTIVATIONS, LEAKY_RELU_SLOPE, OUTPUT_ACTIVATIONS
+from .layers import Dense, Dropout
 from .losses import LOSSES, _eps
 
 __all__ = ["Network", "Workspace"]
 
 
 class Network:
-    """Dense feed-forward network description and its passes.
+    """scikit-learn's MLP as layers: dense + activation blocks with dropout.
 
     Parameters
     ----------
@@ -47,56 +53,116 @@ class Network:
 
     Attributes
     ----------
+    layers : list of Layer
     n_coefs : int
-        Number of weights (the leading slice of the parameter vector).
+        Number of decayed parameters (the leading slice of the vector).
     n_params : int
         Length of the flat parameter vector.
+    coef_shapes : list of tuple
+        Shapes of the dense layers' weight matrices.
+
+    See Also
+    --------
+    Network.from_layers : A network of any layers.
     """
 
     def __init__(self, layer_units, activation, loss, dtype=np.float64, dropout=None):
-        self.layer_units = [int(u) for u in layer_units]
-        self.n_layers = len(self.layer_units)
+        units = [int(u) for u in layer_units]
+        n_hidden = len(units) - 2
+        if dropout is None:
+            dropout = [0.0] * n_hidden
+        dropout = [float(r) for r in dropout]
+        if len(dropout) != n_hidden:
+            raise ValueError(
+                f"dropout needs one rate per hidden layer ({n_hidden}), "
+                f"got {len(dropout)}."
+            )
+        # scikit-learn's Glorot factor follows the hidden activation, for the
+        # output layer too
+        factor = 2.0 if activation == "logistic" else 6.0
+        layers, slots = [], []
+        for width, rate in zip(units[1:-1], dropout):
+            layers.append(Dense(width, activation, factor))
+            # a rate of 0 is no layer at all (a mask slot that stays None)
+            slots.append(Dropout(rate) if rate > 0 else None)
+            if rate > 0:
+                layers.append(slots[-1])
+        layers.append(Dense(units[-1], None, factor))
+        self._setup(units[0], layers, loss, dtype, slots)
+        self.dropout = dropout
         self.activation = ACTIVATIONS[activation]
+        self._kernels = (
+            _fused.BIAS_FORWARD.get(activation),
+            _fused.BACKWARD.get(activation),
+            self._fused_out,
+        )
+
+    @classmethod
+    def from_layers(cls, n_features, layers, loss, dtype=np.float64):
+        """A network of any :mod:`.layers` objects.
+
+        Parameters
+        ----------
+        n_features : int
+        layers : list of Layer
+            The last one must be a linear ``Dense`` (``activation=None``): the
+            loss applies the output activation.
+        loss : str
+            A key of ``LOSSES``.
+        dtype : numpy dtype
+        """
+        net = cls.__new__(cls)
+        layers = list(layers)
+        slots = [layer for layer in layers if isinstance(layer, Dropout)]
+        net._setup(int(n_features), layers, loss, dtype, slots)
+        net.activation = None
+        net._kernels = (None, None, net._fused_out)
+        return net
+
+    def _setup(self, n_features, layers, loss, dtype, mask_slots):
+        head = layers[-1]
+        if not isinstance(head, Dense) or head.activation is not None:
+            raise ValueError("a network ends with a linear Dense layer")
+        self.layers = layers
         self.loss = LOSSES[loss]
         self.out_activation = OUTPUT_ACTIVATIONS[self.loss.out_activation]
         self.dtype = np.dtype(dtype)
-        n_hidden = self.n_layers - 2
-        if dropout is None:
-            dropout = [0.0] * n_hidden
-        self.dropout = [float(r) for r in dropout]
-        if len(self.dropout) != n_hidden:
-            raise ValueError(
-                f"dropout needs one rate per hidden layer ({n_hidden}), "
-                f"got {len(self.dropout)}."
-            )
-        shapes = list(zip(self.layer_units[:-1], self.layer_units[1:]))
-        self.coef_shapes = shapes
-        self._coef_slices = []
+        width = n_features
+        for layer in layers:
+            width = layer.build(width, self.dtype)
+        self._dense = [layer for layer in layers if isinstance(layer, Dense)]
+        # one mask per slot: for scikit-learn's MLP, one per hidden layer
+        # (None where its rate is 0 and no Dropout layer exists)
+        self._mask_slots = mask_slots
+        self.layer_units = [n_features] + [d.n_out for d in self._dense]
+        self.n_layers = len(self.layer_units)
+        self.coef_shapes = [(d.n_in, d.n_out) for d in self._dense]
+        self.dropout = [0.0 if d is None else d.rate for d in mask_slots]
+        # one slice of the flat vector per parameter, decayed ones first
+        specs = [[spec for spec in layer.params()] for layer in layers]
+        self._slices = [[None] * len(s) for s in specs]
         start = 0
-        for fan_in, fan_out in shapes:
-            self._coef_slices.append(slice(start, start + fan_in * fan_out))
-            start += fan_in * fan_out
-        self.n_coefs = start
-        self._intercept_slices = []
-        for _, fan_out in shapes:
-            self._intercept_slices.append(slice(start, start + fan_out))
-            start += fan_out
+        for decayed in (True, False):
+            for k, layer_specs in enumerate(specs):
+                for j, spec in enumerate(layer_specs):
+                    if spec.decay is decayed:
+                        self._slices[k][j] = (slice(start, start + spec.size), spec)
+                        start += spec.size
+            if decayed:
+                self.n_coefs = start
         self.n_params = start
-        # fused kernels for this activation and loss (None where NumPy does
-        # the work) and the dtype-typed constants they take; whether they run
-        # is decided per call, by _fused.enabled()
-        self._kernels = (
-            _fused.BIAS_FORWARD.get(self.activation.name),
-            _fused.BACKWARD.get(self.activation.name),
-            _fused.OUTPUT.get(self.loss.name),
-        )
+        self._fused_out = _fused.OUTPUT.get(self.loss.name)
         self._one = self.dtype.type(1.0)
         self._slope = self.dtype.type(LEAKY_RELU_SLOPE)
         self._eps = self.dtype.type(_eps(self.dtype))
 
     # ------------------------------------------------------------ parameters
+    def layer_views(self, flat):
+        """Per layer, the views of its parameters in ``flat`` (its order)."""
+        return [[flat[s].reshape(spec.shape) for s, spec in sl] for sl in self._slices]
+
     def unpack(self, flat):
-        """Per-layer weight and bias views into a flat vector.
+        """The dense layers' weight and bias views into a flat vector.
 
         Parameters
         ----------
@@ -110,15 +176,16 @@ class Network:
         intercepts : list of ndarray
             ``intercepts[i]`` of shape ``(units[i + 1],)``, views of ``flat``.
         """
-        coefs = [
-            flat[s].reshape(shape)
-            for s, shape in zip(self._coef_slices, self.coef_shapes)
-        ]
-        intercepts = [flat[s] for s in self._intercept_slices]
-        return coefs, intercepts
+        views = self.layer_views(flat)
+        dense = [v for layer, v in zip(self.layers, views) if isinstance(layer, Dense)]
+        return [v[0] for v in dense], [v[1] for v in dense]
 
     def pack(self, coefs, intercepts):
-        """Flat vector (a new array) from per-layer weights and biases."""
+        """Flat vector (a new array) from the dense layers' weights and biases."""
+        if any(
+            layer.params() and not isinstance(layer, Dense) for layer in self.layers
+        ):
+            raise ValueError("pack needs a network whose parameters are all dense")
         flat = np.empty(self.n_params, dtype=self.dtype)
         W, b = self.unpack(flat)
         for dst, src in zip(W + b, list(coefs) + list(intercepts)):
@@ -126,12 +193,12 @@ class Network:
         return flat
 
     def init_params(self, rng):
-        """Glorot-uniform initial parameters.
+        """Initial parameters: each layer's, in layer order, drawn from ``rng``.
 
-        Each weight and bias of layer ``i`` is drawn from
-        ``U(-r, r)`` with ``r = sqrt(f / (fan_in + fan_out))``, ``f = 2`` for
-        the logistic activation and ``f = 6`` otherwise (Glorot & Bengio,
-        2010), as scikit-learn's MLP does.
+        scikit-learn's dense layers draw each weight and bias of layer ``i``
+        from ``U(-r, r)`` with ``r = sqrt(f / (fan_in + fan_out))``, ``f = 2``
+        for the logistic activation and ``f = 6`` otherwise (Glorot & Bengio,
+        2010).
 
         Parameters
         ----------
@@ -141,17 +208,14 @@ class Network:
         -------
         ndarray of shape (n_params,)
         """
-        factor = 2.0 if self.activation.name == "logistic" else 6.0
         flat = np.empty(self.n_params, dtype=self.dtype)
-        W, b = self.unpack(flat)
-        for i, (fan_in, fan_out) in enumerate(self.coef_shapes):
-            bound = np.sqrt(factor / (fan_in + fan_out))
-            W[i][...] = rng.uniform(-bound, bound, (fan_in, fan_out))
-            b[i][...] = rng.uniform(-bound, bound, fan_out)
+        for views, slices in zip(self.layer_views(flat), self._slices):
+            for view, (_, spec) in zip(views, slices):
+                view[...] = spec.init(rng, spec.shape)
         return flat
 
     def l2_penalty(self, params):
-        """``0.5 * sum of squared weights`` (biases excluded)."""
+        """``0.5 * sum of squared decayed parameters`` (the dense weights)."""
         w = params[: self.n_coefs]
         return 0.5 * float(w @ w)
 
@@ -169,7 +233,7 @@ class Network:
         S = self.batch_weight(n, sample_weight)
         return alpha / S if S > 0 else 0.0
 
-    # ------------------------------------------------------------ prediction
+    # ------------------------------------------------------------ evaluation
     def predict(self, params, X):
         """Output activations for ``X`` without dropout, in fresh arrays.
 
@@ -182,24 +246,11 @@ class Network:
         -------
         ndarray of shape (n_samples, n_outputs)
         """
-        W, b = self.unpack(params)
-        fused_fwd = self._kernels[0] if _fused.enabled() else None
+        fused = _fused.enabled()
         A = X
-        last = self.n_layers - 2
-        for i in range(self.n_layers - 1):
-            Z = A @ W[i]
-            if sp.issparse(Z):  # pragma: no cover - scipy returns dense here
-                Z = Z.toarray()
-            Z = np.asarray(Z)
-            if i < last and fused_fwd is not None:
-                # bias and activation in one pass, bit-identical to NumPy's
-                fused_fwd(Z, b[i], self._slope)
-                A = Z
-                continue
-            Z += b[i]
-            act = self.out_activation if i == last else self.activation
-            A = act.forward(Z)
-        return A
+        for layer, P in zip(self.layers, self.layer_views(params)):
+            A = layer.predict(A, P, fused)
+        return self.out_activation.forward(A)
 
     # ------------------------------------------------------------ training
     def workspace(self, capacity):
@@ -209,28 +260,13 @@ class Network:
     def draw_masks(self, rng, n_rows):
         """Inverted-dropout masks for a batch, drawn from ``rng``.
 
-        Entry ``(j, k)`` of the mask of hidden layer ``i`` is
-        ``1 / (1 - r_i)`` with probability ``1 - r_i`` and 0 otherwise, so the
-        expected masked activation equals the unmasked one.
-
         Returns
         -------
         list of (ndarray or None)
-            One ``(n_rows, units)`` mask per hidden layer; None where the rate
-            is zero.
+            One ``(n_rows, units)`` mask per dropout layer (for scikit-learn's
+            MLP, per hidden layer); None where the rate is zero.
         """
-        masks = []
-        for rate, units in zip(self.dropout, self.layer_units[1:-1]):
-            if rate == 0.0:
-                masks.append(None)
-                continue
-            U = rng.random((n_rows, units), dtype=self.dtype)
-            keep = U >= rate
-            M = U  # reuse the draw's memory for the scaled mask
-            M[...] = keep
-            M *= 1.0 / (1.0 - rate)
-            masks.append(M)
-        return masks
+        return [None if d is None else d.draw(rng, n_rows) for d in self._mask_slots]
 
     def loss_grad(
         self,
@@ -253,7 +289,7 @@ class Network:
             L = sum_i s_i l(y_i, p_i) / S  +  alpha / (2 S) * ||W||^2
 
         with ``S = sum_i s_i`` (``n_samples`` without weights), the L2 penalty
-        scaled as in scikit-learn.
+        scaled as in scikit-learn (``W``: the decayed parameters).
 
         Parameters
         ----------
@@ -290,89 +326,54 @@ class Network:
         if workspace is None or workspace.capacity < n:
             workspace = self.workspace(n)
         ws = workspace
-        W, b, gW, gb = ws.views(params, grad)
-        L = self.n_layers - 1  # number of weight layers
-        act = self.activation
-        keep_Z = act.needs_input
-        sparse = sp.issparse(X)
-        # compiled kernels (Numba) fusing bias + activation, derivative + bias
-        # gradient, and output + loss + delta; None where NumPy does the work
-        fused_fwd = fused_bwd = fused_out = None
-        if _fused.enabled():
-            fused_fwd, fused_bwd, fused_out = self._kernels
+        P, G = ws.views(params, grad)
+        bufs = ws.buffers
+        fused = _fused.enabled()
+        if ws.mask_bufs:
+            if masks is None:
+                masks = [None] * len(ws.mask_bufs)
+            for buf, M in zip(ws.mask_bufs, masks):
+                if buf is not None:
+                    buf.mask = M
 
-        # forward
-        inputs = [X]  # input to layer i (after dropout)
-        outs = []  # activation of layer i + 1 (before dropout)
-        Zs = []
-        for i in range(L):
-            Zb = ws.Z[i][:n]
-            if i == 0 and sparse:
-                Zb[...] = X @ W[0]
-            else:
-                np.matmul(inputs[i], W[i], out=Zb)
-            if i == L - 1:
-                if fused_out is not None:
-                    break  # output, loss and delta below, in one kernel
-                Zb += b[i]
-                P = self.out_activation.forward(Zb)
-                outs.append(P)
-                break
-            Zs.append(Zb if keep_Z else None)
-            if fused_fwd is not None:
-                fused_fwd(Zb, b[i], self._slope)
-                A = Zb
-            else:
-                Zb += b[i]
-                A = act.forward(Zb)  # in place, except for activations keeping Z
-            outs.append(A)
-            M = None if masks is None else masks[i]
-            if M is None:
-                inputs.append(A)
-            else:
-                Ad = ws.dropped[i][:n]
-                np.multiply(A, M, out=Ad)
-                inputs.append(Ad)
+        # forward: every layer but the head, then the head's product
+        last = len(self.layers) - 1
+        A = X
+        for k in range(last):
+            A = self.layers[k].forward(A, P[k], bufs[k], n, fused)
+        head = self.layers[last]
+        Wh, bh = P[last]
+        gbh = G[last][1]
+        Z = head.linear(A, Wh, bufs[last], n)
 
-        # backward: dL/dZ of the output layer is s_i (P - Y) / S for the
-        # canonical links; scaling here makes every later gradient final
+        # output delta: dL/dZ of the head is s_i (P - Y) / S for the canonical
+        # links; scaling here makes every later gradient final
         loss = None
-        D = ws.D[L - 1][:n]
-        bias_done = fused_out is not None  # whether gb[i] is already filled
+        D = ws.delta[:n]
+        fused_out = self._fused_out if fused else None
         if fused_out is not None:
             sw = ws.no_weights if sample_weight is None else sample_weight
             inv_S = self.dtype.type(1.0 / S)
-            total = fused_out(Zb, b[L - 1], Y, sw, inv_S, D, gb[L - 1], self._eps)
+            total = fused_out(Z, bh, Y, sw, inv_S, D, gbh, self._eps)
             if compute_loss:
                 loss = total / S
         else:
+            Z += bh
+            Pout = self.out_activation.forward(Z)
             if compute_loss:
-                loss = self.loss.value(Y, P, sample_weight)
-            np.subtract(P, Y, out=D)
+                loss = self.loss.value(Y, Pout, sample_weight)
+            np.subtract(Pout, Y, out=D)
             if sample_weight is None:
                 D *= 1.0 / S
             else:
                 D *= (sample_weight * (1.0 / S))[:, None]
-        for i in range(L - 1, -1, -1):
-            if i == 0 and sparse:
-                gW[0][...] = X.T @ D
-            else:
-                np.matmul(inputs[i].T, D, out=gW[i])
-            if not bias_done:
-                np.add.reduce(D, axis=0, out=gb[i])
-            if i == 0:
-                break
-            Dprev = ws.D[i - 1][:n]
-            np.matmul(D, W[i].T, out=Dprev)
-            M = None if masks is None else masks[i - 1]
-            if M is not None:
-                Dprev *= M
-            bias_done = fused_bwd is not None
-            if bias_done:
-                fused_bwd(outs[i - 1], Dprev, gb[i - 1], self._one, self._slope)
-            else:
-                act.backward(outs[i - 1], Dprev, Zs[i - 1])
-            D = Dprev
+
+        # backward, the head first; the first layer needs no input gradient
+        dA = head.backward(
+            D, P[last], G[last], bufs[last], n, last > 0, fused, fused_out is not None
+        )
+        for k in range(last - 1, -1, -1):
+            dA = self.layers[k].backward(dA, P[k], G[k], bufs[k], n, k > 0, fused)
 
         if alpha:
             if l2_grad:
@@ -392,6 +393,13 @@ class Workspace:
     capacity : int
         Largest batch the buffers hold; smaller batches use leading-row
         views, which stay C-contiguous.
+
+    Attributes
+    ----------
+    buffers : list
+        Each layer's own buffers (``layer.workspace(capacity)``).
+    delta : ndarray of shape (capacity, n_outputs)
+        The output delta.
     """
 
     def __init__(self, net, capacity):
@@ -400,14 +408,15 @@ class Workspace:
         self._bound = None
         self.coef_buf = np.empty(net.n_coefs, dtype=net.dtype)
         self.no_weights = np.empty(0, dtype=net.dtype)  # "unit weights" for kernels
-        units = net.layer_units[1:]
-        dt = net.dtype
-        self.Z = [np.empty((capacity, u), dtype=dt) for u in units]
-        self.D = [np.empty((capacity, u), dtype=dt) for u in units]
-        self.dropped = [
-            np.empty((capacity, u), dtype=dt) if rate > 0 else None
-            for rate, u in zip(net.dropout, units[:-1])
+        self.buffers = [layer.workspace(capacity) for layer in net.layers]
+        index = {id(layer): k for k, layer in enumerate(net.layers)}
+        # the buffers the dropout masks go to, one per mask slot
+        self.mask_bufs = [
+            None if d is None else self.buffers[index[id(d)]] for d in net._mask_slots
         ]
+        if not any(buf is not None for buf in self.mask_bufs):
+            self.mask_bufs = []
+        self.delta = np.empty((capacity, net.layer_units[-1]), dtype=net.dtype)
 
     def views(self, params, grad):
         """Per-layer views of ``params`` and ``grad``, cached for reuse.
@@ -417,7 +426,6 @@ class Workspace:
         """
         bound = self._bound
         if bound is None or bound[0] is not params or bound[1] is not grad:
-            W, b = self.net.unpack(params)
-            gW, gb = self.net.unpack(grad)
-            bound = self._bound = (params, grad, (W, b, gW, gb))
+            views = (self.net.layer_views(params), self.net.layer_views(grad))
+            bound = self._bound = (params, grad, views)
         return bound[2]

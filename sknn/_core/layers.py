@@ -1,0 +1,273 @@
+"""Layers: one protocol for every piece of a :class:`~.network.Network`.
+
+A layer declares its parameters and computes its forward and backward passes;
+the network owns the flat parameter and gradient vectors and hands each layer
+views of its slices.  The protocol (see :class:`Layer`)::
+
+    n_out = layer.build(n_in, dtype)        # once, when the network is made
+    layer.params()                          # [ParamSpec(name, shape, decay, init)]
+    buf = layer.workspace(capacity)         # per-batch buffers (or None)
+    A = layer.forward(A, P, buf, n, fused)  # training; P: views of its params
+    dA = layer.backward(dA, P, G, buf, n, need_input_grad, fused)
+    A = layer.predict(A, P, fused)          # evaluation: fresh arrays, no state
+
+``P`` and ``G`` are lists of views, in the order of ``params()``, into the
+parameter and gradient vectors; ``backward`` writes the gradients of its
+parameters into ``G`` and returns the gradient with respect to its input
+(None when ``need_input_grad`` is False: nothing upstream needs it).
+``fused`` says whether the compiled kernels (:mod:`._fused`) may run; a layer
+without kernels ignores it.  A layer never knows which optimizer or solver
+trains it.  Non-trainable state, if any, is set in ``build``.
+
+:class:`Dense` (a matrix product, a bias and an activation, with the fused
+bias+activation and derivative+bias-gradient kernels) and :class:`Dropout`
+make up the scikit-learn MLP; the network's last layer is a linear
+:class:`Dense` whose output activation and loss the network applies together
+(the canonical-link delta, see :mod:`.losses`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from types import SimpleNamespace
+from typing import Callable
+
+import numpy as np
+import scipy.sparse as sp
+
+from . import _fused
+from .activations import ACTIVATIONS, LEAKY_RELU_SLOPE
+
+__all__ = ["Dense", "Dropout", "Layer", "ParamSpec", "glorot_uniform"]
+
+
+@dataclass(frozen=True)
+class ParamSpec:
+    """One parameter array of a layer.
+
+    Attributes
+    ----------
+    name : str
+    shape : tuple of int
+    decay : bool
+        Whether the L2 penalty and weight decay apply (the network stores all
+        decayed parameters first, as one leading slice of the vector).
+    init : callable
+        ``init(rng, shape) -> ndarray``: its initial value, drawn from the
+        fit's ``numpy.random.Generator``.
+    """
+
+    name: str
+    shape: tuple
+    decay: bool
+    init: Callable
+
+    @property
+    def size(self):
+        return int(np.prod(self.shape, dtype=np.int64))
+
+
+def glorot_uniform(bound):
+    """Initialiser drawing ``U(-bound, bound)``."""
+
+    def init(rng, shape):
+        return rng.uniform(-bound, bound, shape)
+
+    return init
+
+
+class Layer:
+    """Base of the layer protocol (see the module docstring)."""
+
+    def build(self, n_in, dtype):
+        """Fix the input width and dtype; return the output width."""
+        raise NotImplementedError
+
+    def params(self):
+        """The layer's parameters, as :class:`ParamSpec` (none by default)."""
+        return []
+
+    def workspace(self, capacity):
+        """Buffers for batches of up to ``capacity`` rows (None by default)."""
+        return None
+
+    def forward(self, A, P, buf, n, fused):
+        raise NotImplementedError
+
+    def backward(self, dA, P, G, buf, n, need_input_grad, fused):
+        raise NotImplementedError
+
+    def predict(self, A, P, fused):
+        raise NotImplementedError
+
+
+class Dense(Layer):
+    """``A @ W + b`` followed by an activation (none for the linear head).
+
+    Parameters
+    ----------
+    units : int
+        Output width.
+    activation : str or None
+        A key of ``ACTIVATIONS``; None for the network's linear last layer.
+    init_factor : float
+        Glorot's factor ``f`` of the bound ``sqrt(f / (fan_in + fan_out))``
+        of both ``W`` and ``b`` (scikit-learn: 2 for logistic networks, else 6).
+    """
+
+    def __init__(self, units, activation=None, init_factor=6.0):
+        self.units = int(units)
+        self.activation = None if activation is None else ACTIVATIONS[activation]
+        self.init_factor = float(init_factor)
+
+    def build(self, n_in, dtype):
+        self.n_in, self.n_out = int(n_in), self.units
+        self.dtype = np.dtype(dtype)
+        name = None if self.activation is None else self.activation.name
+        self._fwd = _fused.BIAS_FORWARD.get(name)
+        self._bwd = _fused.BACKWARD.get(name)
+        self._one = self.dtype.type(1.0)
+        self._slope = self.dtype.type(LEAKY_RELU_SLOPE)
+        return self.n_out
+
+    def params(self):
+        bound = np.sqrt(self.init_factor / (self.n_in + self.n_out))
+        init = glorot_uniform(bound)
+        return [
+            ParamSpec("W", (self.n_in, self.n_out), True, init),
+            ParamSpec("b", (self.n_out,), False, init),
+        ]
+
+    def workspace(self, capacity):
+        dt = self.dtype
+        return SimpleNamespace(
+            Z=np.empty((capacity, self.n_out), dtype=dt),
+            dX=np.empty((capacity, self.n_in), dtype=dt),
+            A_in=None,
+            A_out=None,
+            Z_kept=None,
+        )
+
+    def linear(self, A, W, buf, n):
+        """``Z = A @ W`` into the workspace (``A`` may be sparse)."""
+        Z = buf.Z[:n]
+        if type(A) is np.ndarray or not sp.issparse(A):  # the type test is cheap
+            np.matmul(A, W, out=Z)
+        else:
+            Z[...] = A @ W
+        buf.A_in = A
+        return Z
+
+    def forward(self, A, P, buf, n, fused):
+        W, b = P
+        Z = buf.Z[:n]
+        if type(A) is np.ndarray or not sp.issparse(A):
+            np.matmul(A, W, out=Z)
+        else:
+            Z[...] = A @ W
+        buf.A_in = A
+        act = self.activation
+        buf.Z_kept = Z if act.needs_input else None
+        if fused and self._fwd is not None:
+            self._fwd(Z, b, self._slope)
+            A_out = Z
+        else:
+            Z += b
+            A_out = act.forward(Z)  # in place, except for activations keeping Z
+        buf.A_out = A_out
+        return A_out
+
+    def backward(self, dA, P, G, buf, n, need_input_grad, fused, bias_done=False):
+        """``dA`` (the gradient of the output) becomes ``dZ`` in place; then
+        the weight and bias gradients and, if needed, ``dZ @ W.T``.
+
+        For the linear head ``dA`` is already ``dZ``; ``bias_done`` says the
+        bias gradient is filled (by the fused output kernel).
+        """
+        W, _ = P
+        gW, gb = G
+        if self.activation is not None:
+            if fused and self._bwd is not None:
+                self._bwd(buf.A_out, dA, gb, self._one, self._slope)
+                bias_done = True
+            else:
+                self.activation.backward(buf.A_out, dA, buf.Z_kept)
+        D = dA
+        A_in = buf.A_in
+        if type(A_in) is np.ndarray or not sp.issparse(A_in):
+            np.matmul(A_in.T, D, out=gW)
+        else:
+            gW[...] = A_in.T @ D
+        if not bias_done:
+            np.add.reduce(D, axis=0, out=gb)
+        if not need_input_grad:
+            return None
+        dX = buf.dX[:n]
+        np.matmul(D, W.T, out=dX)
+        return dX
+
+    def predict(self, A, P, fused):
+        W, b = P
+        Z = A @ W
+        if sp.issparse(Z):  # pragma: no cover - scipy returns dense here
+            Z = Z.toarray()
+        Z = np.asarray(Z)
+        if self.activation is None:
+            Z += b
+            return Z
+        if fused and self._fwd is not None:
+            self._fwd(Z, b, self._slope)
+            return Z
+        Z += b
+        return self.activation.forward(Z)
+
+
+class Dropout(Layer):
+    """Inverted dropout: training multiplies by a mask, evaluation does not.
+
+    The mask of a batch is drawn by :meth:`draw` (the network draws every
+    layer's mask before the forward pass) and set as ``buf.mask``; entries are
+    ``1 / (1 - rate)`` with probability ``1 - rate`` and 0 otherwise, so the
+    expected output equals the input.  A rate of 0 passes everything through.
+    """
+
+    def __init__(self, rate):
+        self.rate = float(rate)
+
+    def build(self, n_in, dtype):
+        self.n_in = self.n_out = int(n_in)
+        self.dtype = np.dtype(dtype)
+        return self.n_out
+
+    def workspace(self, capacity):
+        dropped = None
+        if self.rate > 0:
+            dropped = np.empty((capacity, self.n_in), dtype=self.dtype)
+        return SimpleNamespace(dropped=dropped, mask=None)
+
+    def draw(self, rng, n_rows):
+        """The mask of a batch of ``n_rows`` rows (None at rate 0)."""
+        if self.rate == 0.0:
+            return None
+        U = rng.random((n_rows, self.n_in), dtype=self.dtype)
+        keep = U >= self.rate
+        M = U  # reuse the draw's memory for the scaled mask
+        M[...] = keep
+        M *= 1.0 / (1.0 - self.rate)
+        return M
+
+    def forward(self, A, P, buf, n, fused):
+        M = buf.mask
+        if M is None:
+            return A
+        Ad = buf.dropped[:n]
+        np.multiply(A, M, out=Ad)
+        return Ad
+
+    def backward(self, dA, P, G, buf, n, need_input_grad, fused):
+        if buf.mask is not None:
+            dA *= buf.mask
+        return dA
+
+    def predict(self, A, P, fused):
+        return A
