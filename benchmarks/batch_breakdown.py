@@ -40,6 +40,7 @@ import benchlib  # noqa: E402
 
 sys.path.insert(0, str(benchlib.REPO_ROOT))
 from sknn._core import _fused, training  # noqa: E402
+from sknn._core.backend import current  # noqa: E402
 from sknn._core.network import Network  # noqa: E402
 from sknn._core.optimizers import Adam, L2Gradient, Schedule  # noqa: E402
 
@@ -145,7 +146,7 @@ def candidates_for(workload, dtype):
         opt_state=opt.init(params), schedule=Schedule("constant", 1e-3)
     )
     config = training.LoopConfig(batch_size=B, max_iter=1, alpha=ALPHA)
-    batches = training._Batches(X, Y, None, B)
+    batches = training._Batches(X, Y, None, B, current())
     ws = net.workspace(B)
     checkpoint = training._Checkpoint()
     n_batches = -(-X.shape[0] // B)
@@ -194,7 +195,18 @@ def candidates_for(workload, dtype):
 
     def epoch():
         training._run_epoch(
-            net, params, grad, opt, state, config, batches, order, rng, ws, checkpoint
+            net,
+            params,
+            grad,
+            opt,
+            state,
+            config,
+            batches,
+            order,
+            rng,
+            ws,
+            checkpoint,
+            current(),
         )
 
     forward_backward()  # fills grad for norm and step

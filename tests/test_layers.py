@@ -30,19 +30,19 @@ class FeatureScale(Layer):
             A_in=None,
         )
 
-    def forward(self, A, P, buf, n, fused):
+    def forward(self, A, P, buf, n, backend):
         (s,) = P
         buf.A_in = A
         return np.multiply(A, s, out=buf.out[:n])
 
-    def backward(self, dA, P, G, buf, n, need_input_grad, fused):
+    def backward(self, dA, P, G, buf, n, need_input_grad, backend):
         (s,), (gs,) = P, G
         np.add.reduce(dA * buf.A_in, axis=0, out=gs)
         if not need_input_grad:
             return None
         return np.multiply(dA, s, out=buf.dX[:n])
 
-    def predict(self, A, P, fused):
+    def predict(self, A, P, backend):
         return A * P[0]
 
 

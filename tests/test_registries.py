@@ -92,7 +92,7 @@ class _SignDescent(Optimizer):
     def init(self, params):
         return {}
 
-    def _kernel_call(self, params, state, lr):
+    def _kernel_call(self, params, state, lr, backend):
         return None  # no compiled kernel: the NumPy rule always runs
 
     def _numpy_rule(self, params, grad, state, lr):

@@ -392,8 +392,8 @@ class _Recording:
     def init(self, params):
         return self.opt.init(params)
 
-    def step(self, params, grad, state, lr, l2=None):
-        self.opt.step(params, grad, state, lr, l2=l2)
+    def step(self, params, grad, state, lr, l2=None, backend=None):
+        self.opt.step(params, grad, state, lr, l2=l2, backend=backend)
         self.after.append(params.copy())
 
 

@@ -7,15 +7,16 @@ views of its slices.  The protocol (see :class:`Layer`)::
     n_out = layer.build(n_in, dtype)        # once, when the network is made
     layer.params()                          # [ParamSpec(name, shape, decay, init)]
     buf = layer.workspace(capacity)         # per-batch buffers (or None)
-    A = layer.forward(A, P, buf, n, fused)  # training; P: views of its params
-    dA = layer.backward(dA, P, G, buf, n, need_input_grad, fused)
-    A = layer.predict(A, P, fused)          # evaluation: fresh arrays, no state
+    A = layer.forward(A, P, buf, n, backend)  # training; P: views of its params
+    dA = layer.backward(dA, P, G, buf, n, need_input_grad, backend)
+    A = layer.predict(A, P, backend)          # evaluation: fresh arrays, no state
 
 ``P`` and ``G`` are lists of views, in the order of ``params()``, into the
 parameter and gradient vectors; ``backward`` writes the gradients of its
 parameters into ``G`` and returns the gradient with respect to its input
 (None when ``need_input_grad`` is False: nothing upstream needs it).
-``fused`` says whether the compiled kernels (:mod:`._fused`) may run; a layer
+``backend`` is the fit's :class:`~.backend.Backend`: a layer takes its fused
+kernels from it (and falls back to NumPy where it offers none); a layer
 without kernels ignores it.  A layer never knows which optimizer or solver
 trains it.  Non-trainable state, if any, is set in ``build``.
 
@@ -35,7 +36,6 @@ from typing import Callable
 import numpy as np
 import scipy.sparse as sp
 
-from . import _fused
 from .activations import ACTIVATIONS, LEAKY_RELU_SLOPE
 
 __all__ = ["Dense", "Dropout", "Layer", "ParamSpec", "glorot_uniform"]
@@ -91,13 +91,13 @@ class Layer:
         """Buffers for batches of up to ``capacity`` rows (None by default)."""
         return None
 
-    def forward(self, A, P, buf, n, fused):
+    def forward(self, A, P, buf, n, backend):
         raise NotImplementedError
 
-    def backward(self, dA, P, G, buf, n, need_input_grad, fused):
+    def backward(self, dA, P, G, buf, n, need_input_grad, backend):
         raise NotImplementedError
 
-    def predict(self, A, P, fused):
+    def predict(self, A, P, backend):
         raise NotImplementedError
 
 
@@ -123,9 +123,7 @@ class Dense(Layer):
     def build(self, n_in, dtype):
         self.n_in, self.n_out = int(n_in), self.units
         self.dtype = np.dtype(dtype)
-        name = None if self.activation is None else self.activation.name
-        self._fwd = _fused.BIAS_FORWARD.get(name)
-        self._bwd = _fused.BACKWARD.get(name)
+        self._name = None if self.activation is None else self.activation.name
         self._one = self.dtype.type(1.0)
         self._slope = self.dtype.type(LEAKY_RELU_SLOPE)
         return self.n_out
@@ -158,7 +156,7 @@ class Dense(Layer):
         buf.A_in = A
         return Z
 
-    def forward(self, A, P, buf, n, fused):
+    def forward(self, A, P, buf, n, backend):
         W, b = P
         Z = buf.Z[:n]
         if type(A) is np.ndarray or not sp.issparse(A):
@@ -168,8 +166,9 @@ class Dense(Layer):
         buf.A_in = A
         act = self.activation
         buf.Z_kept = Z if act.needs_input else None
-        if fused and self._fwd is not None:
-            self._fwd(Z, b, self._slope)
+        fwd = backend.bias_forward.get(self._name)
+        if fwd is not None:
+            fwd(Z, b, self._slope)
             A_out = Z
         else:
             Z += b
@@ -177,7 +176,7 @@ class Dense(Layer):
         buf.A_out = A_out
         return A_out
 
-    def backward(self, dA, P, G, buf, n, need_input_grad, fused, bias_done=False):
+    def backward(self, dA, P, G, buf, n, need_input_grad, backend, bias_done=False):
         """``dA`` (the gradient of the output) becomes ``dZ`` in place; then
         the weight and bias gradients and, if needed, ``dZ @ W.T``.
 
@@ -187,8 +186,9 @@ class Dense(Layer):
         W, _ = P
         gW, gb = G
         if self.activation is not None:
-            if fused and self._bwd is not None:
-                self._bwd(buf.A_out, dA, gb, self._one, self._slope)
+            bwd = backend.backward.get(self._name)
+            if bwd is not None:
+                bwd(buf.A_out, dA, gb, self._one, self._slope)
                 bias_done = True
             else:
                 self.activation.backward(buf.A_out, dA, buf.Z_kept)
@@ -206,7 +206,7 @@ class Dense(Layer):
         np.matmul(D, W.T, out=dX)
         return dX
 
-    def predict(self, A, P, fused):
+    def predict(self, A, P, backend):
         W, b = P
         Z = A @ W
         if sp.issparse(Z):  # pragma: no cover - scipy returns dense here
@@ -215,8 +215,9 @@ class Dense(Layer):
         if self.activation is None:
             Z += b
             return Z
-        if fused and self._fwd is not None:
-            self._fwd(Z, b, self._slope)
+        fwd = backend.bias_forward.get(self._name)
+        if fwd is not None:
+            fwd(Z, b, self._slope)
             return Z
         Z += b
         return self.activation.forward(Z)
@@ -256,7 +257,7 @@ class Dropout(Layer):
         M *= 1.0 / (1.0 - self.rate)
         return M
 
-    def forward(self, A, P, buf, n, fused):
+    def forward(self, A, P, buf, n, backend):
         M = buf.mask
         if M is None:
             return A
@@ -264,10 +265,10 @@ class Dropout(Layer):
         np.multiply(A, M, out=Ad)
         return Ad
 
-    def backward(self, dA, P, G, buf, n, need_input_grad, fused):
+    def backward(self, dA, P, G, buf, n, need_input_grad, backend):
         if buf.mask is not None:
             dA *= buf.mask
         return dA
 
-    def predict(self, A, P, fused):
+    def predict(self, A, P, backend):
         return A

@@ -26,8 +26,8 @@ from __future__ import annotations
 import numpy as np
 
 from . import _fused
-from ._inplace import axpy
 from .activations import ACTIVATIONS, LEAKY_RELU_SLOPE, OUTPUT_ACTIVATIONS
+from .backend import current
 from .layers import Dense, Dropout
 from .losses import LOSSES, _eps
 
@@ -234,22 +234,24 @@ class Network:
         return alpha / S if S > 0 else 0.0
 
     # ------------------------------------------------------------ evaluation
-    def predict(self, params, X):
+    def predict(self, params, X, backend=None):
         """Output activations for ``X`` without dropout, in fresh arrays.
 
         Parameters
         ----------
         params : ndarray of shape (n_params,)
         X : {ndarray, sparse matrix} of shape (n_samples, n_features)
+        backend : Backend or None
+            The element-wise backend (None: :func:`~.backend.current`).
 
         Returns
         -------
         ndarray of shape (n_samples, n_outputs)
         """
-        fused = _fused.enabled()
+        backend = current() if backend is None else backend
         A = X
         for layer, P in zip(self.layers, self.layer_views(params)):
-            A = layer.predict(A, P, fused)
+            A = layer.predict(A, P, backend)
         return self.out_activation.forward(A)
 
     # ------------------------------------------------------------ training
@@ -281,6 +283,7 @@ class Network:
         workspace=None,
         compute_loss=True,
         l2_grad=True,
+        backend=None,
     ):
         """Objective and its gradient on one batch, by backpropagation.
 
@@ -312,12 +315,15 @@ class Network:
             If False, leave the L2 term ``l2_coef * W`` out of ``grad`` (the
             returned objective still includes the penalty): the training loop
             lets the optimizer step add it (``optimizers.L2Gradient``).
+        backend : Backend or None
+            The element-wise backend (None: :func:`~.backend.current`).
 
         Returns
         -------
         float or None
             The objective ``L``.
         """
+        backend = current() if backend is None else backend
         n = X.shape[0]
         S = self.batch_weight(n, sample_weight)
         if S <= 0:  # a batch whose samples all weigh zero contributes nothing
@@ -328,7 +334,6 @@ class Network:
         ws = workspace
         P, G = ws.views(params, grad)
         bufs = ws.buffers
-        fused = _fused.enabled()
         if ws.mask_bufs:
             if masks is None:
                 masks = [None] * len(ws.mask_bufs)
@@ -340,7 +345,7 @@ class Network:
         last = len(self.layers) - 1
         A = X
         for k in range(last):
-            A = self.layers[k].forward(A, P[k], bufs[k], n, fused)
+            A = self.layers[k].forward(A, P[k], bufs[k], n, backend)
         head = self.layers[last]
         Wh, bh = P[last]
         gbh = G[last][1]
@@ -350,7 +355,7 @@ class Network:
         # links; scaling here makes every later gradient final
         loss = None
         D = ws.delta[:n]
-        fused_out = self._fused_out if fused else None
+        fused_out = backend.output.get(self.loss.name)
         if fused_out is not None:
             sw = ws.no_weights if sample_weight is None else sample_weight
             inv_S = self.dtype.type(1.0 / S)
@@ -370,15 +375,15 @@ class Network:
 
         # backward, the head first; the first layer needs no input gradient
         dA = head.backward(
-            D, P[last], G[last], bufs[last], n, last > 0, fused, fused_out is not None
+            D, P[last], G[last], bufs[last], n, last > 0, backend, fused_out is not None
         )
         for k in range(last - 1, -1, -1):
-            dA = self.layers[k].backward(dA, P[k], G[k], bufs[k], n, k > 0, fused)
+            dA = self.layers[k].backward(dA, P[k], G[k], bufs[k], n, k > 0, backend)
 
         if alpha:
             if l2_grad:
                 w, gw = params[: self.n_coefs], grad[: self.n_coefs]
-                axpy(alpha / S, w, gw, ws.coef_buf)
+                backend.axpy(alpha / S, w, gw, ws.coef_buf)
             if compute_loss:
                 loss += alpha * self.l2_penalty(params) / S
         return loss

@@ -14,9 +14,9 @@ the flat parameter vector.  SGD and RMSprop keep one scratch buffer in their
 state; Adam needs none because it reuses the gradient's memory once the
 moments are updated (its ``step`` overwrites ``grad``).
 
-When Numba is installed each ``step`` instead runs one compiled loop over the
-vector (``_fused``) that performs the same operations in the same order, so
-both paths give identical parameters.
+With the Numba backend (:mod:`.backend`) each ``step`` instead runs one
+compiled loop over the vector (``_fused``) that performs the same operations
+in the same order, so both paths give identical parameters.
 
 A step can also add the L2 penalty's gradient to ``grad`` first
 (:class:`L2Gradient`).  The training loop leaves that term out of the
@@ -31,8 +31,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import _fused
-from ._inplace import axpy
+from .backend import current
 
 __all__ = [
     "OPTIMIZERS",
@@ -66,9 +65,10 @@ class L2Gradient:
     n: int
     buf: np.ndarray
 
-    def add_to(self, params, grad):
+    def add_to(self, params, grad, backend=None):
         """``grad[:n] += coef * params[:n]`` in place."""
-        axpy(self.coef, params[: self.n], grad[: self.n], self.buf)
+        backend = current() if backend is None else backend
+        backend.axpy(self.coef, params[: self.n], grad[: self.n], self.buf)
 
 
 def _kernel_l2(l2, dtype):
@@ -92,28 +92,31 @@ class Optimizer:
     - ``init(params)``: the state (arrays and counters);
     - ``_numpy_rule(params, grad, state, lr)``: the update, ``grad`` holding
       the L2 gradient already;
-    - ``_kernel_call(params, state, lr)``: the compiled kernel and its
-      arguments between ``grad`` and the L2 pair, or None where no kernel
-      exists;
+    - ``_kernel_call(params, state, lr, backend)``: the backend's compiled
+      kernel and its arguments between ``grad`` and the L2 pair, or None
+      where the backend has none;
     - ``from_params(**estimator_params)``: the optimizer an estimator's
       hyper-parameters describe (the registry :data:`OPTIMIZERS` maps solver
       names to these classes).
     """
 
-    def step(self, params, grad, state, lr, l2=None):
+    def step(self, params, grad, state, lr, l2=None, backend=None):
         """One in-place update of ``params`` and ``state``.
 
         ``l2`` (an :class:`L2Gradient` or None) is the penalty's gradient,
         read from ``params`` before the update.  ``grad`` may be clobbered.
+        ``backend`` is the fit's element-wise backend (None:
+        :func:`~.backend.current`).
         """
-        call = self._kernel_call(params, state, lr) if _fused.enabled() else None
+        backend = current() if backend is None else backend
+        call = self._kernel_call(params, state, lr, backend)
         if call is None:
             if l2 is not None:
-                l2.add_to(params, grad)
+                l2.add_to(params, grad, backend)
             self._numpy_rule(params, grad, state, lr)
             return
         if l2 is not None and not self._kernel_folds_l2():
-            l2.add_to(params, grad)
+            l2.add_to(params, grad, backend)
             l2 = None
         kernel, args = call
         n_l2, coef = _kernel_l2(l2, params.dtype)
@@ -149,9 +152,12 @@ class SGD(Optimizer):
         """State: zero velocity and a scratch buffer."""
         return {"velocity": np.zeros_like(params), "buf": np.empty_like(params)}
 
-    def _kernel_call(self, params, state, lr):
+    def _kernel_call(self, params, state, lr, backend):
+        kernel = backend.steps.get("sgd")
+        if kernel is None:
+            return None
         dt = params.dtype.type
-        return _fused.sgd, (
+        return kernel, (
             state["velocity"],
             dt(lr),
             dt(self.momentum),
@@ -229,12 +235,15 @@ class Adam(Optimizer):
     def _decay_active(self):
         return False
 
-    def _kernel_call(self, params, state, lr):
+    def _kernel_call(self, params, state, lr, backend):
+        kernel = backend.steps.get("adam")
+        if kernel is None:
+            return None
         dt = params.dtype.type
         n_decay, decay = self._decay(params, lr)
         step, eps = self._advance(state, lr)
         args = (state["M"], state["V"], dt(self.beta_1), dt(self.beta_2))
-        return _fused.adam, (*args, dt(eps), dt(step), n_decay, dt(decay))
+        return kernel, (*args, dt(eps), dt(step), n_decay, dt(decay))
 
     def _numpy_rule(self, params, grad, state, lr):
         n_decay, decay = self._decay(params, lr)
@@ -308,9 +317,12 @@ class RMSprop(Optimizer):
         """State: zero running mean of squared gradients, a scratch buffer."""
         return {"s": np.zeros_like(params), "buf": np.empty_like(params)}
 
-    def _kernel_call(self, params, state, lr):
+    def _kernel_call(self, params, state, lr, backend):
+        kernel = backend.steps.get("rmsprop")
+        if kernel is None:
+            return None
         dt = params.dtype.type
-        return _fused.rmsprop, (
+        return kernel, (
             state["s"],
             dt(lr),
             dt(self.rho),

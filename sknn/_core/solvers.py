@@ -10,6 +10,7 @@ solvers own what is not scikit-learn's surface but not the inner loop either:
 - the finiteness policy (:attr:`Solution.usable`): a run whose weights went
   non-finite is usable only when a best validation epoch was kept;
 - restoring the best validation epoch's weights;
+- the element-wise backend (:mod:`.backend`), chosen once per call;
 - the BLAS thread policy (:mod:`.threads`, applied inside the loops);
 - the stop reason (:class:`~.training.StopReason`).
 
@@ -23,6 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .backend import current
 from .training import (
     LoopConfig,
     StopReason,
@@ -151,6 +153,7 @@ class StochasticSolver:
             sample_weight=sample_weight,
             validate=self.validate,
             callbacks=self.callbacks,
+            backend=current(),  # chosen once for the whole call
         )
         reason = result.reason
         if not np.isfinite(params).all():  # defensive: the loop restores
@@ -207,6 +210,7 @@ class LBFGSSolver:
             max_iter=self.max_iter,
             max_fun=self.max_fun,
             tol=self.tol,
+            backend=current(),  # chosen once for the whole call
         )
         message = res.message
         if isinstance(message, bytes):

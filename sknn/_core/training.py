@@ -36,6 +36,7 @@ import numpy as np
 import scipy.optimize
 import scipy.sparse as sp
 
+from .backend import current
 from .callbacks import FitResult, StopReason, epoch_end_callbacks
 from .optimizers import L2Gradient
 from .threads import blas_limit, forward_macs
@@ -48,9 +49,6 @@ __all__ = [
     "fit_lbfgs",
     "fit_stochastic",
 ]
-
-# floating-point errors the loops check for themselves (finiteness tests)
-_QUIET = {"over": "ignore", "invalid": "ignore", "divide": "ignore"}
 
 
 @dataclass
@@ -209,8 +207,9 @@ class _Checkpoint:
 
 
 def _run_epoch(
-    net, params, grad, optimizer, state, config, batches, order, rng, ws, checkpoint
-):
+    net, params, grad, optimizer, state, config, batches, order, rng, ws, checkpoint,
+    backend,
+):  # fmt: skip
     """One pass over the batches in ``order``; returns (mean loss, diverged).
 
     Each batch: dropout masks, backpropagation, a finiteness check of the
@@ -247,6 +246,7 @@ def _run_epoch(
             masks=masks,
             workspace=ws,
             l2_grad=not defer_l2,
+            backend=backend,
         )
         sq_norm = float(grad @ grad)
         if not math.isfinite(loss) or (
@@ -263,7 +263,7 @@ def _run_epoch(
         if defer_l2:
             coef = net.l2_coef(config.alpha, m, swb)
             l2 = L2Gradient(coef, net.n_coefs, ws.coef_buf) if coef else None
-        optimizer.step(params, grad, state.opt_state, lr, l2=l2)
+        optimizer.step(params, grad, state.opt_state, lr, l2=l2, backend=backend)
     # a finite gradient times a huge rate can still overflow the weights
     return total / batches.n, not np.isfinite(params).all()
 
@@ -271,7 +271,8 @@ def _run_epoch(
 class _Batches:
     """Minibatches of (X, Y, sample_weight) gathered into reused buffers."""
 
-    def __init__(self, X, Y, sample_weight, batch_size):
+    def __init__(self, X, Y, sample_weight, batch_size, backend):
+        self.take = backend.take_rows
         self.X, self.Y, self.sw = X, Y, sample_weight
         self.n = X.shape[0]
         self.batch_size = batch_size
@@ -292,17 +293,15 @@ class _Batches:
                 continue
             idx = order[start:stop]
             m = stop - start
-            # ``idx`` comes from a permutation, so every index is valid and
-            # mode="clip" never clips; unlike the default mode="raise" it lets
-            # NumPy write straight into ``out`` instead of through a temporary
+            # ``idx`` comes from a permutation: every index is valid
             if self.sparse:
                 Xb = self.X[idx]
             else:
-                Xb = np.take(self.X, idx, axis=0, out=self.Xbuf[:m], mode="clip")
-            Yb = np.take(self.Y, idx, axis=0, out=self.Ybuf[:m], mode="clip")
+                Xb = self.take(self.X, idx, self.Xbuf[:m])
+            Yb = self.take(self.Y, idx, self.Ybuf[:m])
             sw = None
             if self.sw is not None:
-                sw = np.take(self.sw, idx, out=self.swbuf[:m], mode="clip")
+                sw = self.take(self.sw, idx, self.swbuf[:m])
             yield Xb, Yb, sw
 
 
@@ -368,6 +367,7 @@ def fit_stochastic(
     sample_weight=None,
     validate: Callable | None = None,
     callbacks=(),
+    backend=None,
 ):
     """Train ``params`` in place by minibatch gradient descent.
 
@@ -391,13 +391,16 @@ def fit_stochastic(
         exactly when ``state.validating``.
     callbacks : sequence of callable
         Each called with the epoch record; a True return stops training.
+    backend : Backend or None
+        The fit's element-wise backend (None: :func:`~.backend.current`).
 
     Returns
     -------
     FitResult
     """
+    backend = current() if backend is None else backend
     n = X.shape[0]
-    batches = _Batches(X, Y, sample_weight, config.batch_size)
+    batches = _Batches(X, Y, sample_weight, config.batch_size, backend)
     ws = net.workspace(config.batch_size)
     grad = np.empty_like(params)
     checkpoint = _Checkpoint()
@@ -406,7 +409,7 @@ def fit_stochastic(
     result = FitResult(StopReason.EPOCH if config.incremental else StopReason.MAX_ITER)
     try:
         macs = forward_macs(net.coef_shapes, config.batch_size)
-        with blas_limit(macs), np.errstate(**_QUIET):
+        with blas_limit(macs), backend.quiet():
             for _ in range(epochs):
                 tic = time.perf_counter()
                 order = rng.permutation(n) if config.shuffle else None
@@ -422,6 +425,7 @@ def fit_stochastic(
                     rng,
                     ws,
                     checkpoint,
+                    backend,
                 )
                 if diverged:
                     checkpoint.restore(params)
@@ -463,6 +467,7 @@ def fit_lbfgs(
     max_iter=200,
     max_fun=15000,
     tol=1e-4,
+    backend=None,
 ):
     """Minimise the full-batch objective with SciPy's L-BFGS-B.
 
@@ -475,6 +480,8 @@ def fit_lbfgs(
         As for :meth:`Network.loss_grad`.
     max_iter, max_fun, tol : int, int, float
         L-BFGS-B's ``maxiter``, ``maxfun`` and ``gtol``.
+    backend : Backend or None
+        The fit's element-wise backend (None: :func:`~.backend.current`).
 
     The BLAS pool is sized for one full-batch pass (:mod:`.threads`).  Like
     scikit-learn's MLP with SciPy >= 1.15, nothing is printed.
@@ -485,6 +492,7 @@ def fit_lbfgs(
         ``fun`` is the final objective, ``nit`` the iterations and
         ``status`` 0 on convergence.
     """
+    backend = current() if backend is None else backend
     ws = net.workspace(X.shape[0])
     grad = np.empty_like(params)
     work = np.empty_like(params)
@@ -492,12 +500,19 @@ def fit_lbfgs(
     def fun(x):
         work[...] = x
         loss = net.loss_grad(
-            work, X, Y, grad, sample_weight=sample_weight, alpha=alpha, workspace=ws
+            work,
+            X,
+            Y,
+            grad,
+            sample_weight=sample_weight,
+            alpha=alpha,
+            workspace=ws,
+            backend=backend,
         )
         return loss, grad.astype(np.float64)
 
     macs = forward_macs(net.coef_shapes, X.shape[0])
-    with blas_limit(macs), np.errstate(**_QUIET):
+    with blas_limit(macs), backend.quiet():
         res = scipy.optimize.minimize(
             fun,
             params.astype(np.float64),
