@@ -40,7 +40,9 @@ import benchlib  # noqa: E402
 
 sys.path.insert(0, str(benchlib.REPO_ROOT))
 from sknn._core import _fused, training  # noqa: E402
-from sknn._core.backend import current  # noqa: E402
+from sknn._core.activations import LEAKY_RELU_SLOPE  # noqa: E402
+from sknn._core.backend import NUMBA, current  # noqa: E402
+from sknn._core.losses import _eps  # noqa: E402
 from sknn._core.network import Network  # noqa: E402
 from sknn._core.optimizers import Adam, L2Gradient, Schedule  # noqa: E402
 
@@ -73,7 +75,11 @@ def arithmetic_floor(net, params, grad, capacity, adam_step):
     -------
     floor : callable
     """
-    fwd, bwd, out = net._kernels
+    fwd = NUMBA.bias_forward["relu"]
+    bwd = NUMBA.backward["relu"]
+    out = NUMBA.output["log_loss"]
+    dt = net.dtype.type
+    one, slope, eps = dt(1.0), dt(LEAKY_RELU_SLOPE), dt(_eps(net.dtype))
     ws = net.workspace(capacity)  # buffers of its own, as large as the loop's
     W, b = net.unpack(params)
     gW, gb = net.unpack(grad)
@@ -92,15 +98,15 @@ def arithmetic_floor(net, params, grad, capacity, adam_step):
         for i in range(L):
             np.matmul(A[i], W[i], out=Z[i])
             if i < L - 1:
-                fwd(Z[i], b[i], net._slope)
+                fwd(Z[i], b[i], slope)
             A.append(Z[i])
         inv_m = net.dtype.type(1.0 / m)
-        out(Z[-1], b[-1], Yb, ws.no_weights, inv_m, D[-1], gb[-1], net._eps)
+        out(Z[-1], b[-1], Yb, ws.no_weights, inv_m, D[-1], gb[-1], eps)
         for i in range(L - 1, -1, -1):
             np.matmul(A[i].T, D[i], out=gW[i])
             if i:
                 np.matmul(D[i], W[i].T, out=D[i - 1])
-                bwd(A[i], D[i - 1], gb[i - 1], net._one, net._slope)
+                bwd(A[i], D[i - 1], gb[i - 1], one, slope)
         net.l2_penalty(params)
         adam_step(m)
 

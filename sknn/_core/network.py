@@ -25,8 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _fused
-from .activations import ACTIVATIONS, LEAKY_RELU_SLOPE, OUTPUT_ACTIVATIONS
+from .activations import ACTIVATIONS, OUTPUT_ACTIVATIONS
 from .backend import current
 from .layers import Dense, Dropout
 from .losses import LOSSES, _eps
@@ -91,11 +90,6 @@ class Network:
         self._setup(units[0], layers, loss, dtype, slots)
         self.dropout = dropout
         self.activation = ACTIVATIONS[activation]
-        self._kernels = (
-            _fused.BIAS_FORWARD.get(activation),
-            _fused.BACKWARD.get(activation),
-            self._fused_out,
-        )
 
     @classmethod
     def from_layers(cls, n_features, layers, loss, dtype=np.float64):
@@ -116,7 +110,6 @@ class Network:
         slots = [layer for layer in layers if isinstance(layer, Dropout)]
         net._setup(int(n_features), layers, loss, dtype, slots)
         net.activation = None
-        net._kernels = (None, None, net._fused_out)
         return net
 
     def _setup(self, n_features, layers, loss, dtype, mask_slots):
@@ -151,9 +144,6 @@ class Network:
             if decayed:
                 self.n_coefs = start
         self.n_params = start
-        self._fused_out = _fused.OUTPUT.get(self.loss.name)
-        self._one = self.dtype.type(1.0)
-        self._slope = self.dtype.type(LEAKY_RELU_SLOPE)
         self._eps = self.dtype.type(_eps(self.dtype))
 
     # ------------------------------------------------------------ parameters
