@@ -92,9 +92,7 @@ class _SignDescent(Optimizer):
     def init(self, params):
         return {}
 
-    def _kernel_call(self, params, state, lr, backend):
-        return None  # no compiled kernel: the NumPy rule always runs
-
+    # no ``kernel``: the NumPy rule runs on every backend
     def _numpy_rule(self, params, grad, state, lr):
         params -= lr * np.sign(grad)
 

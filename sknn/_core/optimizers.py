@@ -92,9 +92,9 @@ class Optimizer:
     - ``init(params)``: the state (arrays and counters);
     - ``_numpy_rule(params, grad, state, lr)``: the update, ``grad`` holding
       the L2 gradient already;
-    - ``_kernel_call(params, state, lr, backend)``: the backend's compiled
-      kernel and its arguments between ``grad`` and the L2 pair, or None
-      where the backend has none;
+    - ``kernel``: the name of its compiled step in ``backend.steps`` (None:
+      NumPy only), and ``_kernel_args(params, state, lr)``: the kernel's
+      arguments between ``grad`` and the L2 pair;
     - ``from_params(**estimator_params)``: the optimizer an estimator's
       hyper-parameters describe (the registry :data:`OPTIMIZERS` maps solver
       names to these classes).
@@ -109,8 +109,8 @@ class Optimizer:
         :func:`~.backend.current`).
         """
         backend = current() if backend is None else backend
-        call = self._kernel_call(params, state, lr, backend)
-        if call is None:
+        kernel = backend.steps.get(self.kernel)
+        if kernel is None:
             if l2 is not None:
                 l2.add_to(params, grad, backend)
             self._numpy_rule(params, grad, state, lr)
@@ -118,9 +118,12 @@ class Optimizer:
         if l2 is not None and not self._kernel_folds_l2():
             l2.add_to(params, grad, backend)
             l2 = None
-        kernel, args = call
+        args = self._kernel_args(params, state, lr)
         n_l2, coef = _kernel_l2(l2, params.dtype)
         kernel(params, grad, *args, n_l2, coef)
+
+    kernel = None
+    """Name of the rule's compiled step in ``Backend.steps`` (None: none)."""
 
     def _kernel_folds_l2(self):
         """Whether the kernel may add the L2 term itself (it reads ``params``
@@ -152,12 +155,11 @@ class SGD(Optimizer):
         """State: zero velocity and a scratch buffer."""
         return {"velocity": np.zeros_like(params), "buf": np.empty_like(params)}
 
-    def _kernel_call(self, params, state, lr, backend):
-        kernel = backend.steps.get("sgd")
-        if kernel is None:
-            return None
+    kernel = "sgd"
+
+    def _kernel_args(self, params, state, lr):
         dt = params.dtype.type
-        return kernel, (
+        return (
             state["velocity"],
             dt(lr),
             dt(self.momentum),
@@ -235,15 +237,14 @@ class Adam(Optimizer):
     def _decay_active(self):
         return False
 
-    def _kernel_call(self, params, state, lr, backend):
-        kernel = backend.steps.get("adam")
-        if kernel is None:
-            return None
+    kernel = "adam"
+
+    def _kernel_args(self, params, state, lr):
         dt = params.dtype.type
         n_decay, decay = self._decay(params, lr)
         step, eps = self._advance(state, lr)
         args = (state["M"], state["V"], dt(self.beta_1), dt(self.beta_2))
-        return kernel, (*args, dt(eps), dt(step), n_decay, dt(decay))
+        return (*args, dt(eps), dt(step), n_decay, dt(decay))
 
     def _numpy_rule(self, params, grad, state, lr):
         n_decay, decay = self._decay(params, lr)
@@ -317,12 +318,11 @@ class RMSprop(Optimizer):
         """State: zero running mean of squared gradients, a scratch buffer."""
         return {"s": np.zeros_like(params), "buf": np.empty_like(params)}
 
-    def _kernel_call(self, params, state, lr, backend):
-        kernel = backend.steps.get("rmsprop")
-        if kernel is None:
-            return None
+    kernel = "rmsprop"
+
+    def _kernel_args(self, params, state, lr):
         dt = params.dtype.type
-        return kernel, (
+        return (
             state["s"],
             dt(lr),
             dt(self.rho),
