@@ -386,18 +386,15 @@ def main(argv=None):
     title = "sknn vs scikit-learn: prediction latency (µs per call, fastest round)"
     if args.quick:
         title += " [--quick: small sizes, few calls]"
-    report = "\n\n".join(
-        [
-            f"## {title}",
-            env,
-            benchlib.load_line(load_before, load_after),
-            format_table(cases),
-            "ratio = sklearn µs / sknn µs: above 1, sknn is faster.",
-        ]
+    benchlib.report(
+        title,
+        env,
+        load_before,
+        load_after,
+        format_table(cases),
+        "ratio = sklearn µs / sknn µs: above 1, sknn is faster.",
+        args.markdown,
     )
-    print(report)
-    if args.markdown is not None:
-        args.markdown.write_text(report + "\n")
     return 0
 
 

@@ -278,21 +278,16 @@ def main(argv=None):
     title = "sknn vs scikit-learn MLPClassifier (adam, fixed epochs)"
     if args.quick:
         title += " [--quick: 1/10 of the samples]"
-    report = "\n\n".join(
-        [
-            f"## {title}",
-            env,
-            benchlib.load_line(before, after),
-            format_table(results),
-            (
-                "ratio = sklearn ms/ep / sknn ms/ep (above 1, sknn is faster); "
-                "roofline % = the GEMM-only epoch's time / sknn's."
-            ),
-        ]
+    benchlib.report(
+        title,
+        env,
+        before,
+        after,
+        format_table(results),
+        "ratio = sklearn ms/ep / sknn ms/ep (above 1, sknn is faster); "
+        "roofline % = the GEMM-only epoch's time / sknn's.",
+        args.markdown,
     )
-    print(report)
-    if args.markdown is not None:
-        args.markdown.write_text(report + "\n")
     return 0
 
 

@@ -232,6 +232,21 @@ def environment_line(extra=""):
     return f"{line}; {extra}" if extra else line
 
 
+def report(title, env, load_before, load_after, table, legend, markdown=None):
+    """Print a benchmark's report (and write it to ``markdown`` if given).
+
+    The report is the title, the environment line, the load line, the table
+    and a one-line legend, separated by blank lines; it is returned too.
+    """
+    text = "\n\n".join(
+        [f"## {title}", env, load_line(load_before, load_after), table, legend]
+    )
+    print(text)
+    if markdown is not None:
+        Path(markdown).write_text(text + "\n")
+    return text
+
+
 def log(message):
     """Progress to stderr (the report goes to stdout)."""
     print(message, file=sys.stderr, flush=True)
