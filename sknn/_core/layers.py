@@ -158,12 +158,7 @@ class Dense(Layer):
 
     def forward(self, A, P, buf, n, backend):
         W, b = P
-        Z = buf.Z[:n]
-        if type(A) is np.ndarray or not sp.issparse(A):
-            np.matmul(A, W, out=Z)
-        else:
-            Z[...] = A @ W
-        buf.A_in = A
+        Z = self.linear(A, W, buf, n)
         act = self.activation
         buf.Z_kept = Z if act.needs_input else None
         fwd = backend.bias_forward.get(self._name)

@@ -12,12 +12,11 @@ Call order of a stochastic fit (what :func:`fit_stochastic` does)::
             (which adds the L2 gradient itself unless clipping needed it)
         if the epoch diverged: restore the last finite parameters, record
         the epoch with NaN loss and score, and stop
-        record the epoch loss; validate (if a validation function is given)
-        update the no-improvement count, the best score and best weights
-        advance the learning-rate schedule; print (verbose, progress bar);
-        call the callbacks
-        stop if: a callback asked to; no improvement for n_iter_no_change
-        epochs and the schedule cannot lower the rate
+        record the epoch loss; validate (if a validation function is given);
+        advance the learning-rate schedule
+        run the epoch-end callbacks (:mod:`.callbacks`): the bests and the
+        no-improvement count, verbose lines, progress bar, the user's
+        callbacks, the plateau rule; stop when one of them says so
 
 All that persists across calls (``warm_start``, ``partial_fit``) lives in a
 :class:`TrainState`.  The loop knows nothing about scikit-learn: the caller
