@@ -23,7 +23,7 @@ class FeatureScale(Layer):
     def params(self):
         return [ParamSpec("s", (self.n_in,), False, lambda rng, shape: np.ones(shape))]
 
-    def workspace(self, capacity):
+    def workspace(self, capacity, need_input_grad):
         return SimpleNamespace(
             out=np.empty((capacity, self.n_in), self.dtype),
             dX=np.empty((capacity, self.n_in), self.dtype),

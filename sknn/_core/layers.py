@@ -6,7 +6,7 @@ views of its slices.  The protocol (see :class:`Layer`)::
 
     n_out = layer.build(n_in, dtype)        # once, when the network is made
     layer.params()                          # [ParamSpec(name, shape, decay, init)]
-    buf = layer.workspace(capacity)         # per-batch buffers (or None)
+    buf = layer.workspace(capacity, need_input_grad)  # per-batch buffers (or None)
     A = layer.forward(A, P, buf, n, backend)  # training; P: views of its params
     dA = layer.backward(dA, P, G, buf, n, need_input_grad, backend)
     A = layer.predict(A, P, backend)          # evaluation: fresh arrays, no state
@@ -87,8 +87,12 @@ class Layer:
         """The layer's parameters, as :class:`ParamSpec` (none by default)."""
         return []
 
-    def workspace(self, capacity):
-        """Buffers for batches of up to ``capacity`` rows (None by default)."""
+    def workspace(self, capacity, need_input_grad):
+        """Buffers for batches of up to ``capacity`` rows (None by default).
+
+        ``need_input_grad`` is False for the network's first layer, whose
+        backward pass never computes an input gradient.
+        """
         return None
 
     def forward(self, A, P, buf, n, backend):
@@ -136,11 +140,12 @@ class Dense(Layer):
             ParamSpec("b", (self.n_out,), False, init),
         ]
 
-    def workspace(self, capacity):
+    def workspace(self, capacity, need_input_grad):
         dt = self.dtype
+        dX = np.empty((capacity, self.n_in), dtype=dt) if need_input_grad else None
         return SimpleNamespace(
             Z=np.empty((capacity, self.n_out), dtype=dt),
-            dX=np.empty((capacity, self.n_in), dtype=dt),
+            dX=dX,
             A_in=None,
             A_out=None,
             Z_kept=None,
@@ -235,7 +240,7 @@ class Dropout(Layer):
         self.dtype = np.dtype(dtype)
         return self.n_out
 
-    def workspace(self, capacity):
+    def workspace(self, capacity, need_input_grad):
         dropped = None
         if self.rate > 0:
             dropped = np.empty((capacity, self.n_in), dtype=self.dtype)

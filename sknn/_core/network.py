@@ -392,7 +392,8 @@ class Workspace:
     Attributes
     ----------
     buffers : list
-        Each layer's own buffers (``layer.workspace(capacity)``).
+        Each layer's own buffers (``layer.workspace(capacity, k > 0)``: the
+        first layer needs no input gradient).
     delta : ndarray of shape (capacity, n_outputs)
         The output delta.
     """
@@ -403,7 +404,9 @@ class Workspace:
         self._bound = None
         self.coef_buf = np.empty(net.n_coefs, dtype=net.dtype)
         self.no_weights = np.empty(0, dtype=net.dtype)  # "unit weights" for kernels
-        self.buffers = [layer.workspace(capacity) for layer in net.layers]
+        self.buffers = [
+            layer.workspace(capacity, k > 0) for k, layer in enumerate(net.layers)
+        ]
         index = {id(layer): k for k, layer in enumerate(net.layers)}
         # the buffers the dropout masks go to, one per mask slot
         self.mask_bufs = [
