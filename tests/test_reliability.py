@@ -435,6 +435,7 @@ INVALID_PARAMS = [
     ("max_grad_norm", 0.0, InvalidParameterError),
     ("callbacks", "print", InvalidParameterError),
     ("callbacks", [1], TypeError),
+    ("progress_bar", "yes", InvalidParameterError),
 ]
 
 
