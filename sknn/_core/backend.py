@@ -7,9 +7,17 @@ optimizer steps; none of them asks again.  A backend offers:
 - the fused kernels by name (``bias_forward``, ``backward``, ``output``,
   ``sgd``/``adam``/``rmsprop``): the compiled ones of :mod:`._fused` for
   Numba, none for NumPy, so a caller falls back to its NumPy code;
-- the operations that have no portable array-API form: ``axpy`` (``y += a *
-  x`` without a temporary), ``take_rows`` (a gather into a preallocated
-  buffer) and ``quiet`` (the floating-point error state).
+- the operations that have no portable array-API form, which the layers,
+  the network and the loop call instead of NumPy's: ``matmul`` (a product
+  into a preallocated buffer, sparse left operands included), ``sum_rows``
+  and ``subtract`` (into a buffer), ``multiply`` (likewise), ``axpy``
+  (``y += a * x`` without a temporary), ``take_rows`` (a gather into a
+  preallocated buffer) and ``quiet`` (the floating-point error state).
+
+The element-wise functions themselves (activations, losses, the optimizers'
+NumPy rules) are the NumPy backend's reference tables: they run on NumPy
+arrays, in place.  A second array library adds its own tables beside them and
+its own versions of the operations above.
 
 Both backends give the same bits (the kernels do NumPy's arithmetic in NumPy's
 order), except the softmax output's ``exp``/``log``.  An array-API backend for
@@ -21,6 +29,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+import scipy.sparse as sp
 
 from . import _fused
 
@@ -71,6 +80,37 @@ class Backend:
         np.multiply(x, a, out=tmp)
         y += tmp
         return y
+
+    @staticmethod
+    def matmul(A, B, out):
+        """``A @ B`` written into ``out``; ``A`` may be a sparse matrix."""
+        if type(A) is np.ndarray or not sp.issparse(A):  # the type test is cheap
+            return np.matmul(A, B, out=out)
+        out[...] = A @ B
+        return out
+
+    @staticmethod
+    def matmul_t(A, B, out):
+        """``A.T @ B`` written into ``out``; ``A`` may be a sparse matrix."""
+        if type(A) is np.ndarray or not sp.issparse(A):
+            return np.matmul(A.T, B, out=out)
+        out[...] = A.T @ B
+        return out
+
+    @staticmethod
+    def sum_rows(A, out):
+        """The column sums of ``A`` (a sum over its rows) written into ``out``."""
+        return np.add.reduce(A, axis=0, out=out)
+
+    @staticmethod
+    def multiply(a, b, out):
+        """``a * b`` written into ``out``."""
+        return np.multiply(a, b, out=out)
+
+    @staticmethod
+    def subtract(a, b, out):
+        """``a - b`` written into ``out``."""
+        return np.subtract(a, b, out=out)
 
     @staticmethod
     def take_rows(A, idx, out):

@@ -151,19 +151,15 @@ class Dense(Layer):
             Z_kept=None,
         )
 
-    def linear(self, A, W, buf, n):
+    def linear(self, A, W, buf, n, backend):
         """``Z = A @ W`` into the workspace (``A`` may be sparse)."""
-        Z = buf.Z[:n]
-        if type(A) is np.ndarray or not sp.issparse(A):  # the type test is cheap
-            np.matmul(A, W, out=Z)
-        else:
-            Z[...] = A @ W
+        Z = backend.matmul(A, W, buf.Z[:n])
         buf.A_in = A
         return Z
 
     def forward(self, A, P, buf, n, backend):
         W, b = P
-        Z = self.linear(A, W, buf, n)
+        Z = self.linear(A, W, buf, n, backend)
         act = self.activation
         buf.Z_kept = Z if act.needs_input else None
         fwd = backend.bias_forward.get(self._name)
@@ -193,18 +189,12 @@ class Dense(Layer):
             else:
                 self.activation.backward(buf.A_out, dA, buf.Z_kept)
         D = dA
-        A_in = buf.A_in
-        if type(A_in) is np.ndarray or not sp.issparse(A_in):
-            np.matmul(A_in.T, D, out=gW)
-        else:
-            gW[...] = A_in.T @ D
+        backend.matmul_t(buf.A_in, D, gW)
         if not bias_done:
-            np.add.reduce(D, axis=0, out=gb)
+            backend.sum_rows(D, gb)
         if not need_input_grad:
             return None
-        dX = buf.dX[:n]
-        np.matmul(D, W.T, out=dX)
-        return dX
+        return backend.matmul(D, W.T, buf.dX[:n])
 
     def predict(self, A, P, backend):
         W, b = P
@@ -261,9 +251,7 @@ class Dropout(Layer):
         M = buf.mask
         if M is None:
             return A
-        Ad = buf.dropped[:n]
-        np.multiply(A, M, out=Ad)
-        return Ad
+        return backend.multiply(A, M, buf.dropped[:n])
 
     def backward(self, dA, P, G, buf, n, need_input_grad, backend):
         if buf.mask is not None:

@@ -339,7 +339,7 @@ class Network:
         head = self.layers[last]
         Wh, bh = P[last]
         gbh = G[last][1]
-        Z = head.linear(A, Wh, bufs[last], n)
+        Z = head.linear(A, Wh, bufs[last], n, backend)
 
         # output delta: dL/dZ of the head is s_i (P - Y) / S for the canonical
         # links; scaling here makes every later gradient final
@@ -357,7 +357,7 @@ class Network:
             Pout = self.out_activation.forward(Z)
             if compute_loss:
                 loss = self.loss.value(Y, Pout, sample_weight)
-            np.subtract(Pout, Y, out=D)
+            backend.subtract(Pout, Y, D)
             if sample_weight is None:
                 D *= 1.0 / S
             else:
