@@ -31,7 +31,8 @@ from ._core.training import LoopConfig
 from ._validation import _check_weights, _ValidationMixin
 from ._version import __version__
 
-# the options of ``solver`` and ``activation`` come from the core's registries
+# the options of ``solver``, ``activation`` and ``learning_rate`` come from
+# the core's registries (and so do their docs: see ``_docstrings``)
 _STOCHASTIC_SOLVERS = tuple(OPTIMIZERS)
 _HIDDEN_ACTIVATIONS = set(ACTIVATIONS)
 _NON_FINITE = (
@@ -64,7 +65,7 @@ class _BaseMLP(_ValidationMixin, BaseEstimator):
             StrOptions({"auto"}),
             Interval(Integral, 1, None, closed="left"),
         ],
-        "learning_rate": [StrOptions({"constant", "invscaling", "adaptive", "cosine"})],
+        "learning_rate": [StrOptions(set(Schedule.KINDS))],
         "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
         "power_t": [Interval(Real, 0, None, closed="left")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],

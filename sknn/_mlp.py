@@ -13,11 +13,13 @@ from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.metaestimators import available_if
 
 from ._base import _BaseMLP
+from ._docstrings import fill
 from ._targets import _ClassifierTargets, _RegressorTargets
 
 __all__ = ["MLPClassifierNN", "MLPRegressorNN"]
 
 
+@fill
 class MLPClassifierNN(ClassifierMixin, _ClassifierTargets, _BaseMLP):
     """Multi-layer perceptron classifier, a drop-in superset of scikit-learn's.
 
@@ -31,31 +33,18 @@ class MLPClassifierNN(ClassifierMixin, _ClassifierTargets, _BaseMLP):
     ----------
     hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(100,)
         Number of units of each hidden layer.
-    activation : {'identity', 'logistic', 'tanh', 'relu', 'leaky_relu', \
-'elu', 'gelu'}, default='relu'
-        Hidden-layer activation: ``f(x) = x``, ``1 / (1 + exp(-x))``,
-        ``tanh(x)``, ``max(0, x)``, ``max(0.01 x, x)``, ``x if x > 0 else
-        exp(x) - 1``, or GELU's tanh approximation
-        ``0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))``.
-    solver : {'lbfgs', 'sgd', 'adam', 'adamw', 'rmsprop'}, default='adam'
-        Weight optimiser: L-BFGS (full batch, quasi-Newton), minibatch SGD
-        with momentum, Adam, Adam with decoupled weight decay
-        (``weight_decay``) or RMSprop (``rho``).
+    activation : {{activation_options}}, default='relu'
+        {{activation_doc}}
+    solver : {{solver_options}}, default='adam'
+        {{solver_doc}}
     alpha : float, default=0.0001
         Strength of the L2 penalty, divided by the (weighted) batch size when
         added to the loss.
     batch_size : int or 'auto', default='auto'
         Minibatch size of stochastic solvers; 'auto' is
         ``min(200, n_samples)``.  Unused by 'lbfgs'.
-    learning_rate : {'constant', 'invscaling', 'adaptive', 'cosine'}, \
-default='constant'
-        Learning-rate schedule of stochastic solvers.  'invscaling' divides
-        ``learning_rate_init`` by ``(t + 1) ** power_t`` after each epoch,
-        ``t`` being the samples seen (sgd only, as in scikit-learn).
-        'adaptive' divides the rate by 5 whenever ``n_iter_no_change``
-        epochs fail to improve by ``tol`` instead of stopping, and stops once
-        the rate is at most 1e-6 (sgd, adam, adamw, rmsprop).  'cosine'
-        anneals the rate to zero along a half cosine over ``max_iter`` epochs.
+    learning_rate : {{learning_rate_options}}, default='constant'
+        {{learning_rate_doc}}
     learning_rate_init : float, default=0.001
         Initial learning rate of stochastic solvers.
     power_t : float, default=0.5
@@ -285,6 +274,7 @@ default='constant'
         return tags
 
 
+@fill
 class MLPRegressorNN(RegressorMixin, _RegressorTargets, _BaseMLP):
     """Multi-layer perceptron regressor, a drop-in superset of scikit-learn's.
 
@@ -302,18 +292,16 @@ class MLPRegressorNN(RegressorMixin, _RegressorTargets, _BaseMLP):
         log link (``exp`` output), for non-negative targets.
     hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(100,)
         Number of units of each hidden layer.
-    activation : {'identity', 'logistic', 'tanh', 'relu', 'leaky_relu', \
-'elu', 'gelu'}, default='relu'
-        Hidden-layer activation (see :class:`MLPClassifierNN`).
-    solver : {'lbfgs', 'sgd', 'adam', 'adamw', 'rmsprop'}, default='adam'
-        Weight optimiser (see :class:`MLPClassifierNN`).
+    activation : {{activation_options}}, default='relu'
+        {{activation_doc}}
+    solver : {{solver_options}}, default='adam'
+        {{solver_doc}}
     alpha : float, default=0.0001
         Strength of the L2 penalty, divided by the (weighted) batch size.
     batch_size : int or 'auto', default='auto'
         Minibatch size; 'auto' is ``min(200, n_samples)``.
-    learning_rate : {'constant', 'invscaling', 'adaptive', 'cosine'}, \
-default='constant'
-        Learning-rate schedule (see :class:`MLPClassifierNN`).
+    learning_rate : {{learning_rate_options}}, default='constant'
+        {{learning_rate_doc}}
     learning_rate_init : float, default=0.001
         Initial learning rate of stochastic solvers.
     power_t : float, default=0.5

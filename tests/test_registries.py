@@ -5,6 +5,7 @@ editing this file: the L2 penalty acts, fits are bitwise reproducible, and the
 NumPy and Numba paths agree.
 """
 
+import inspect
 from dataclasses import dataclass
 
 import numpy as np
@@ -13,8 +14,9 @@ from sklearn.datasets import load_diabetes
 
 from sknn import MLPClassifierNN, MLPRegressorNN
 from sknn._core import _fused
-from sknn._core.activations import ACTIVATIONS
-from sknn._core.optimizers import OPTIMIZERS, L2Gradient, Optimizer
+from sknn._core.activations import ACTIVATIONS, Activation
+from sknn._core.optimizers import OPTIMIZERS, L2Gradient, Optimizer, Schedule
+from sknn._docstrings import SOLVER_SUMMARIES, fill
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -112,3 +114,52 @@ def test_a_new_optimizer_gets_the_l2_term_from_the_base_class(kernels):
     opt.step(by_hand, full, opt.init(by_hand), 0.1)
     np.testing.assert_array_equal(with_l2, by_hand)
     assert not np.array_equal(with_l2[:3], params[:3] - 0.1 * np.sign(grad[:3]))
+
+
+_REGISTRIES = {
+    "activation": ACTIVATIONS,
+    "solver": SOLVER_SUMMARIES,
+    "learning_rate": Schedule.KINDS,
+}
+
+
+def _param_entry(doc, name):
+    """The type line and description of parameter ``name`` in ``doc``."""
+    lines = inspect.cleandoc(doc).splitlines()  # as Python 3.13 stores it
+    start = next(i for i, line in enumerate(lines) if line.startswith(f"{name} :"))
+    end = next(i for i in range(start + 1, len(lines)) if lines[i][:1] != " ")
+    return lines[start], " ".join(line.strip() for line in lines[start + 1 : end])
+
+
+@pytest.mark.parametrize("Est", [MLPClassifierNN, MLPRegressorNN])
+@pytest.mark.parametrize("param", sorted(_REGISTRIES))
+def test_options_constraints_and_docs_come_from_the_registry(Est, param):
+    names = set(_REGISTRIES[param])
+    (constraint,) = Est._parameter_constraints[param]
+    assert constraint.options == names
+    type_line, text = _param_entry(Est.__doc__, param)
+    assert "{{" not in Est.__doc__
+    listed = type_line.split("{", 1)[1].split("}", 1)[0]
+    assert {o.strip().strip("'") for o in listed.split(",")} == names
+    for name in names:  # each option is described
+        assert f"'{name}' " in text
+
+
+def test_a_new_registry_entry_is_documented(monkeypatch):
+    import sknn._core.activations as acts
+
+    extra = Activation("softsign", lambda Z: Z, lambda A, dA, Z=None: dA, doc="``x``")
+    monkeypatch.setitem(acts.ACTIVATIONS, "softsign", extra)
+
+    class Doc:
+        """Doc.
+
+        Parameters
+        ----------
+        activation : {{activation_options}}, default='relu'
+            {{activation_doc}}
+        """
+
+    doc = fill(Doc).__doc__
+    assert "'softsign'}, default='relu'" in doc
+    assert "'softsign' is ``x``." in " ".join(doc.split())

@@ -52,12 +52,15 @@ class Activation:
         only read when ``needs_input`` is True.
     needs_input : bool
         Whether ``backward`` reads the pre-activation ``Z``.
+    doc : str
+        The formula, as the estimators' docstrings show it.
     """
 
     name: str
     forward: Callable
     backward: Callable | None = None
     needs_input: bool = False
+    doc: str = ""
 
 
 # ---------------------------------------------------------------- identity
@@ -209,13 +212,29 @@ def _max_exponent(dtype):
 
 
 ACTIVATIONS = {
-    "identity": Activation("identity", _identity, _identity_backward),
-    "logistic": Activation("logistic", _logistic, _logistic_backward),
-    "tanh": Activation("tanh", _tanh, _tanh_backward),
-    "relu": Activation("relu", _relu, _relu_backward),
-    "leaky_relu": Activation("leaky_relu", _leaky_relu, _leaky_relu_backward),
-    "elu": Activation("elu", _elu, _elu_backward),
-    "gelu": Activation("gelu", _gelu, _gelu_backward, needs_input=True),
+    "identity": Activation(
+        "identity", _identity, _identity_backward, doc="``f(x) = x``"
+    ),
+    "logistic": Activation(
+        "logistic", _logistic, _logistic_backward, doc="``1 / (1 + exp(-x))``"
+    ),
+    "tanh": Activation("tanh", _tanh, _tanh_backward, doc="``tanh(x)``"),
+    "relu": Activation("relu", _relu, _relu_backward, doc="``max(0, x)``"),
+    "leaky_relu": Activation(
+        "leaky_relu",
+        _leaky_relu,
+        _leaky_relu_backward,
+        doc=f"``max({LEAKY_RELU_SLOPE} x, x)``",
+    ),
+    "elu": Activation("elu", _elu, _elu_backward, doc="``x if x > 0 else exp(x) - 1``"),
+    "gelu": Activation(
+        "gelu",
+        _gelu,
+        _gelu_backward,
+        needs_input=True,
+        doc="GELU's tanh approximation "
+        f"``0.5 x (1 + tanh(sqrt(2/pi) (x + {_GELU_K} x^3)))``",
+    ),
 }
 """Hidden-layer activations by name."""
 

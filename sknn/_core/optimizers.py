@@ -125,6 +125,9 @@ class Optimizer:
     kernel = None
     """Name of the rule's compiled step in ``Backend.steps`` (None: none)."""
 
+    summary = ""
+    """One line for the estimators' ``solver`` docs (a subclass sets it)."""
+
     def _kernel_folds_l2(self):
         """Whether the kernel may add the L2 term itself (it reads ``params``
         as the kernel finds them)."""
@@ -143,6 +146,10 @@ class SGD(Optimizer):
 
     the formulation scikit-learn's MLP uses.  ``grad`` is left unchanged.
     """
+
+    summary = (
+        "minibatch SGD with (Nesterov) momentum (``momentum``, ``nesterovs_momentum``)"
+    )
 
     momentum: float = 0.9
     nesterov: bool = True
@@ -199,6 +206,8 @@ class Adam(Optimizer):
     ``m`` and ``v``.  ``step`` uses ``grad`` as scratch space: it is
     overwritten.
     """
+
+    summary = "Adam (``beta_1``, ``beta_2``, ``epsilon``)"
 
     beta_1: float = 0.9
     beta_2: float = 0.999
@@ -277,6 +286,11 @@ class AdamW(Adam):
     An L2 term is read from the weights before the decay.
     """
 
+    summary = (
+        "Adam with decoupled weight decay of the weights (``weight_decay``; "
+        "biases are not decayed)"
+    )
+
     weight_decay: float = 0.01
     n_decay: int | None = None
 
@@ -306,6 +320,8 @@ class RMSprop(Optimizer):
 
     ``grad`` is left unchanged.
     """
+
+    summary = "RMSprop (``rho``, ``epsilon``)"
 
     rho: float = 0.9
     epsilon: float = 1e-8
@@ -392,6 +408,20 @@ class Schedule:
     lr: float | None = None
 
     MIN_ADAPTIVE_LR = 1e-6
+
+    KINDS = {
+        "constant": "keeps ``learning_rate_init``",
+        "invscaling": "divides ``learning_rate_init`` by ``(t + 1) ** power_t`` "
+        "after each epoch, ``t`` being the samples seen (sgd only, as in "
+        "scikit-learn)",
+        "adaptive": "divides the rate by 5 whenever ``n_iter_no_change`` epochs "
+        "fail to improve by ``tol`` instead of stopping, and stops once the "
+        "rate is at most 1e-6",
+        "cosine": "anneals the rate to zero along a half cosine over "
+        "``max_iter`` epochs",
+    }
+    """The schedules by name, with the line the estimators' docs show: the
+    estimators' ``learning_rate`` options come from this registry."""
 
     def __post_init__(self):
         if self.lr is None:

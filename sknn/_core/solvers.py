@@ -170,6 +170,8 @@ class StochasticSolver:
 class LBFGSSolver:
     """Full-batch L-BFGS-B on the network's objective.
 
+    (:attr:`summary` is the line the estimators' ``solver`` docs show.)
+
     Call order of :meth:`solve`: :func:`~.training.fit_lbfgs` (BLAS pools
     sized for one full-batch pass), then the stop reason from SciPy's status
     and the finiteness policy (non-finite weights or objective: not usable).
@@ -183,6 +185,8 @@ class LBFGSSolver:
     tol : float
         Gradient tolerance (``gtol``).
     """
+
+    summary = "full-batch L-BFGS, a quasi-Newton method (``max_fun``)"
 
     def __init__(self, alpha=0.0, max_iter=200, max_fun=15000, tol=1e-4):
         self.alpha = alpha
