@@ -10,7 +10,8 @@ optimizer steps; none of them asks again.  A backend offers:
 - the operations that have no portable array-API form, which the layers,
   the network and the loop call instead of NumPy's: ``matmul`` (a product
   into a preallocated buffer, sparse left operands included), ``sum_rows``
-  and ``subtract`` (into a buffer), ``multiply`` (likewise), ``axpy``
+  and ``subtract`` (into a buffer), ``multiply`` (likewise), ``einsum``,
+  ``scatter_add`` (an unbuffered ``+=`` at repeated indices), ``axpy``
   (``y += a * x`` without a temporary), ``take_rows`` (a gather into a
   preallocated buffer) and ``quiet`` (the floating-point error state).
 
@@ -111,6 +112,17 @@ class Backend:
     def subtract(a, b, out):
         """``a - b`` written into ``out``."""
         return np.subtract(a, b, out=out)
+
+    @staticmethod
+    def einsum(spec, *operands, out=None):
+        """``numpy.einsum`` (into ``out`` when given)."""
+        return np.einsum(spec, *operands, out=out)
+
+    @staticmethod
+    def scatter_add(target, idx, values):
+        """``target[idx[i]] += values[i]`` for every ``i``, repeats included."""
+        np.add.at(target, idx, values)
+        return target
 
     @staticmethod
     def take_rows(A, idx, out):

@@ -121,12 +121,21 @@ class Network:
         self.out_activation = OUTPUT_ACTIVATIONS[self.loss.out_activation]
         self.dtype = np.dtype(dtype)
         width = n_features
+        # rows multiply by a layer's ``expansion`` (an ensemble's members):
+        # ``_row_factor[k]`` is the multiple of the batch that layer k sees
+        self._row_factor = []
+        factor = 1
         for layer in layers:
             width = layer.build(width, self.dtype)
+            self._row_factor.append(factor)
+            factor *= getattr(layer, "expansion", 1)
+        self.members = factor
         self._dense = [layer for layer in layers if isinstance(layer, Dense)]
         # one mask per slot: for scikit-learn's MLP, one per hidden layer
         # (None where its rate is 0 and no Dropout layer exists)
         self._mask_slots = mask_slots
+        factor = {id(layer): f for layer, f in zip(layers, self._row_factor)}
+        self._mask_factors = [1 if d is None else factor[id(d)] for d in mask_slots]
         self.layer_units = [n_features] + [d.n_out for d in self._dense]
         self.n_layers = len(self.layer_units)
         self.coef_shapes = [(d.n_in, d.n_out) for d in self._dense]
@@ -242,7 +251,24 @@ class Network:
         A = X
         for layer, P in zip(self.layers, self.layer_views(params)):
             A = layer.predict(A, P, backend)
-        return self.out_activation.forward(A)
+        out = self.out_activation.forward(A)
+        if self.members > 1:  # the mean of the members' outputs
+            out = out.reshape(self.members, X.shape[0], -1).mean(axis=0)
+        return out
+
+    def data_init(self, params, X, rng):
+        """Data-dependent initialisation of ``params``, in place.
+
+        ``X`` (a sample of the training rows) runs through the layers in
+        evaluation mode; each layer with a ``data_init(A, P, rng)`` method
+        first sets its parameters from the input it receives.
+        """
+        A = X
+        for layer, P in zip(self.layers, self.layer_views(params)):
+            hook = getattr(layer, "data_init", None)
+            if hook is not None:
+                hook(A, P, rng)
+            A = layer.predict(A, P, current())
 
     # ------------------------------------------------------------ training
     def workspace(self, capacity):
@@ -258,7 +284,10 @@ class Network:
             One ``(n_rows, units)`` mask per dropout layer (for scikit-learn's
             MLP, per hidden layer); None where the rate is zero.
         """
-        return [None if d is None else d.draw(rng, n_rows) for d in self._mask_slots]
+        return [
+            None if d is None else d.draw(rng, n_rows * f)
+            for d, f in zip(self._mask_slots, self._mask_factors)
+        ]
 
     def loss_grad(
         self,
@@ -333,13 +362,16 @@ class Network:
 
         # forward: every layer but the head, then the head's product
         last = len(self.layers) - 1
+        rows = self._row_factor
         A = X
         for k in range(last):
-            A = self.layers[k].forward(A, P[k], bufs[k], n, backend)
+            A = self.layers[k].forward(A, P[k], bufs[k], n * rows[k], backend)
         head = self.layers[last]
         Wh, bh = P[last]
         gbh = G[last][1]
-        Z = head.linear(A, Wh, bufs[last], n, backend)
+        Z = head.linear(A, Wh, bufs[last], n * rows[last], backend)
+        if self.members > 1:  # every member's rows against the same targets
+            n, S, Y, sample_weight = ws.tile(n, S, Y, sample_weight)
 
         # output delta: dL/dZ of the head is s_i (P - Y) / S for the canonical
         # links; scaling here makes every later gradient final
@@ -364,12 +396,23 @@ class Network:
                 D *= (sample_weight * (1.0 / S))[:, None]
 
         # backward, the head first; the first layer needs no input gradient
+        n = n // self.members
         dA = head.backward(
-            D, P[last], G[last], bufs[last], n, last > 0, backend, fused_out is not None
+            D,
+            P[last],
+            G[last],
+            bufs[last],
+            n * rows[last],
+            last > 0,
+            backend,
+            fused_out is not None,
         )
         for k in range(last - 1, -1, -1):
-            dA = self.layers[k].backward(dA, P[k], G[k], bufs[k], n, k > 0, backend)
+            dA = self.layers[k].backward(
+                dA, P[k], G[k], bufs[k], n * rows[k], k > 0, backend
+            )
 
+        S = S / self.members  # the L2 term is not the members' to share
         if alpha:
             if l2_grad:
                 w, gw = params[: self.n_coefs], grad[: self.n_coefs]
@@ -405,7 +448,8 @@ class Workspace:
         self.coef_buf = np.empty(net.n_coefs, dtype=net.dtype)
         self.no_weights = np.empty(0, dtype=net.dtype)  # "unit weights" for kernels
         self.buffers = [
-            layer.workspace(capacity, k > 0) for k, layer in enumerate(net.layers)
+            layer.workspace(capacity * f, k > 0)
+            for k, (layer, f) in enumerate(zip(net.layers, net._row_factor))
         ]
         index = {id(layer): k for k, layer in enumerate(net.layers)}
         # the buffers the dropout masks go to, one per mask slot
@@ -414,7 +458,25 @@ class Workspace:
         ]
         if not any(buf is not None for buf in self.mask_bufs):
             self.mask_bufs = []
-        self.delta = np.empty((capacity, net.layer_units[-1]), dtype=net.dtype)
+        k = net.members
+        self.delta = np.empty((capacity * k, net.layer_units[-1]), dtype=net.dtype)
+        self._tiled = None
+        if k > 1:
+            self._tiled = (
+                np.empty((capacity * k, net.layer_units[-1]), dtype=net.dtype),
+                np.empty(capacity * k, dtype=net.dtype),
+            )
+
+    def tile(self, n, S, Y, sample_weight):
+        """``(k n, k S, Y, weights)`` repeated for the ``k`` members."""
+        k = self.net.members
+        Yt = self._tiled[0][: k * n].reshape(k, n, -1)
+        Yt[...] = Y
+        sw = None
+        if sample_weight is not None:
+            sw = self._tiled[1][: k * n]
+            sw.reshape(k, n)[...] = sample_weight
+        return k * n, k * S, Yt.reshape(k * n, -1), sw
 
     def views(self, params, grad):
         """Per-layer views of ``params`` and ``grad``, cached for reuse.

@@ -1,0 +1,215 @@
+"""Hidden blocks for the tabular networks: NTP-parametrized dense layers and
+parametric activations.
+
+``ScaledDense`` computes ``Z = (A @ W) / sqrt(n_in) + beta * b`` with
+``W ~ N(0, 1)``: the neural-tangent parametrization (Jacot et al., 2018) that
+RealMLP uses, under which one learning rate suits every width.  ``beta`` is
+the biases' learning-rate multiplier, written as a parametrization (see
+:mod:`.embeddings`).  :meth:`ScaledDense.data_init` places the biases from a
+data sample, so each unit's kink starts at a training point.
+
+``ParametricActivation`` mixes a base activation with the identity, one
+learnable weight per unit: ``f(z) = (1 - a) z + a g(z)``, ``a`` starting at 1.
+"""
+
+from __future__ import annotations
+
+import math
+from types import SimpleNamespace
+
+import numpy as np
+
+from .embeddings import constant
+from .layers import Dense, Layer, ParamSpec
+
+__all__ = ["BASE_ACTIVATIONS", "ParametricActivation", "ScaledDense"]
+
+_SELU_L = 1.0507009873554805
+_SELU_A = 1.6732632423543772
+
+
+def _standard_normal(rng, shape):
+    return rng.standard_normal(shape)
+
+
+class ScaledDense(Dense):
+    """A linear layer in the NTP parametrization (no activation of its own).
+
+    Parameters
+    ----------
+    units : int
+    bias_mult : float
+        ``beta``; the network's last layer keeps 1 (the output kernels add
+        its bias as stored).
+    """
+
+    def __init__(self, units, bias_mult=1.0):
+        super().__init__(units, None)
+        self.bias_mult = float(bias_mult)
+
+    def build(self, n_in, dtype):
+        n_out = super().build(n_in, dtype)
+        self.scale = self.dtype.type(1.0 / math.sqrt(self.n_in))
+        self._beta = self.dtype.type(self.bias_mult)
+        return n_out
+
+    def params(self):
+        return [
+            ParamSpec("W", (self.n_in, self.n_out), True, _standard_normal),
+            ParamSpec("b", (self.n_out,), False, constant(0.0)),
+        ]
+
+    def workspace(self, capacity, need_input_grad):
+        buf = super().workspace(capacity, need_input_grad)
+        buf.Z_kept = None
+        return buf
+
+    def linear(self, A, W, buf, n, backend):
+        Z = super().linear(A, W, buf, n, backend)
+        Z *= self.scale
+        return Z
+
+    def forward(self, A, P, buf, n, backend):
+        W, b = P
+        Z = self.linear(A, W, buf, n, backend)
+        Z += b * self._beta
+        buf.A_out = Z
+        return Z
+
+    def backward(self, dA, P, G, buf, n, need_input_grad, backend, bias_done=False):
+        W, _ = P
+        gW, gb = G
+        backend.matmul_t(buf.A_in, dA, gW)
+        gW *= self.scale
+        if bias_done:  # the output kernel summed the delta into gb
+            gb *= self._beta
+        else:
+            backend.sum_rows(dA, gb)
+            gb *= self._beta
+        if not need_input_grad:
+            return None
+        dX = backend.matmul(dA, W.T, buf.dX[:n])
+        dX *= self.scale
+        return dX
+
+    def predict(self, A, P, backend):
+        W, b = P
+        Z = np.asarray(A @ W)
+        Z *= self.scale
+        Z += b * self._beta
+        return Z
+
+    def data_init(self, A, P, rng):
+        """Set the biases so that unit ``j`` is 0 at a random row of ``A``."""
+        W, b = P
+        Z = np.asarray(A @ W) * self.scale
+        rows = rng.integers(0, Z.shape[0], size=self.n_out)
+        b[...] = -Z[rows, np.arange(self.n_out)] / self._beta
+
+
+# base activations: value g(z) and derivative g'(z) from z and g(z)
+def _selu(Z):
+    neg = (_SELU_L * _SELU_A) * np.expm1(np.minimum(Z, 0))
+    return np.where(Z > 0, _SELU_L * Z, neg)
+
+
+def _selu_grad(Z, G):
+    return np.where(Z > 0, _SELU_L, G + _SELU_L * _SELU_A)
+
+
+def _softplus(Z):
+    return np.logaddexp(0.0, Z)
+
+
+def _mish(Z):
+    return Z * np.tanh(_softplus(Z))
+
+
+def _mish_grad(Z, G):
+    T = np.tanh(_softplus(Z))
+    sig = 0.5 * (1.0 + np.tanh(0.5 * Z))  # the logistic function, overflow-free
+    return T + Z * (1.0 - T * T) * sig
+
+
+def _relu(Z):
+    return np.maximum(Z, 0)
+
+
+def _relu_grad(Z, G):
+    return (Z > 0).astype(Z.dtype)
+
+
+BASE_ACTIVATIONS = {
+    "selu": (_selu, _selu_grad),
+    "mish": (_mish, _mish_grad),
+    "relu": (_relu, _relu_grad),
+}
+"""Bases ``g`` of :class:`ParametricActivation`: ``(g, g')`` by name."""
+
+
+class ParametricActivation(Layer):
+    """``f(z) = (1 - a) z + a g(z)``, one learnable ``a`` per unit.
+
+    Parameters
+    ----------
+    base : str
+        A key of :data:`BASE_ACTIVATIONS`.
+    learnable : bool
+        False keeps ``a = 1``: the plain base activation.
+    lr_mult : float
+        Learning-rate multiplier of ``a``.
+    """
+
+    def __init__(self, base="selu", learnable=True, lr_mult=0.1):
+        if base not in BASE_ACTIVATIONS:
+            raise ValueError(f"unknown activation {base!r}")
+        self.base = base
+        self.learnable = bool(learnable)
+        self.lr_mult = float(lr_mult)
+
+    def build(self, n_in, dtype):
+        self.n_in = self.n_out = int(n_in)
+        self.dtype = np.dtype(dtype)
+        self._g, self._dg = BASE_ACTIVATIONS[self.base]
+        return self.n_out
+
+    def params(self):
+        if not self.learnable:
+            return []
+        return [ParamSpec("a", (self.n_in,), False, constant(1.0 / self.lr_mult))]
+
+    def workspace(self, capacity, need_input_grad):
+        return SimpleNamespace(Z=None, G=None)
+
+    def _mix(self, P):
+        if not self.learnable:
+            return None
+        return P[0] * self.dtype.type(self.lr_mult)
+
+    def _apply(self, Z, G, a):
+        if a is None:
+            return G.copy()
+        return (1.0 - a) * Z + a * G
+
+    def forward(self, A, P, buf, n, backend):
+        G = self._g(A).astype(self.dtype, copy=False)
+        buf.Z, buf.G = A, G
+        return self._apply(A, G, self._mix(P))
+
+    def backward(self, dA, P, G, buf, n, need_input_grad, backend):
+        Z, Gz = buf.Z, buf.G
+        a = self._mix(P)
+        if a is not None:
+            (ga,) = G
+            backend.sum_rows(dA * (Gz - Z), ga)
+            ga *= self.lr_mult
+        if not need_input_grad:
+            return None
+        slope = self._dg(Z, Gz)
+        if a is not None:
+            slope = (1.0 - a) + a * slope
+        dA *= slope
+        return dA
+
+    def predict(self, A, P, backend):
+        return self._apply(A, self._g(A).astype(A.dtype, copy=False), self._mix(P))

@@ -1,0 +1,284 @@
+"""Input layers for tables: a learnable per-feature scale, periodic numerical
+embeddings and categorical embeddings.
+
+They follow the layer protocol of :mod:`.layers` and read a table encoded as
+one float matrix, whose columns are, left to right: the numeric features,
+then any other dense columns (missing-value flags, one-hot levels), then the
+integer codes of the categorical columns that get learned embeddings (see
+``sknn._tabular_encode``).
+
+A learning-rate multiplier ``c`` is written as a parametrization: the layer
+stores ``theta / c`` and uses ``c * stored``, so Adam-type optimizers, whose
+step on each entry is about the learning rate whatever the gradient's scale,
+move ``theta`` ``c`` times faster.  No optimizer needs to know about it.
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+
+from .layers import Layer, ParamSpec
+
+__all__ = ["CategoricalEmbedding", "FeatureScale", "PeriodicEmbedding", "constant"]
+
+_TWO_PI = 2.0 * np.pi
+
+
+def constant(value):
+    """Initialiser filling the parameter with ``value``."""
+
+    def init(rng, shape):
+        return np.full(shape, float(value))
+
+    return init
+
+
+def _normal(std):
+    def init(rng, shape):
+        return rng.normal(0.0, std, shape)
+
+    return init
+
+
+def _uniform(low, high):
+    def init(rng, shape):
+        return rng.uniform(low, high, shape)
+
+    return init
+
+
+class FeatureScale(Layer):
+    """``A * s``, one learnable scale per column, starting at 1.
+
+    Parameters
+    ----------
+    lr_mult : float
+        Learning-rate multiplier of the scales (RealMLP uses 6: the scales
+        act as a fast, learned feature selection).
+    """
+
+    def __init__(self, lr_mult=1.0):
+        self.lr_mult = float(lr_mult)
+
+    def build(self, n_in, dtype):
+        self.n_in = self.n_out = int(n_in)
+        self.dtype = np.dtype(dtype)
+        return self.n_out
+
+    def params(self):
+        return [ParamSpec("s", (self.n_in,), False, constant(1.0 / self.lr_mult))]
+
+    def workspace(self, capacity, need_input_grad):
+        return SimpleNamespace(
+            out=np.empty((capacity, self.n_in), dtype=self.dtype), A_in=None
+        )
+
+    def _scale(self, P):
+        return P[0] * self.dtype.type(self.lr_mult)
+
+    def forward(self, A, P, buf, n, backend):
+        buf.A_in = A
+        return backend.multiply(A, self._scale(P), buf.out[:n])
+
+    def backward(self, dA, P, G, buf, n, need_input_grad, backend):
+        (gs,) = G
+        backend.sum_rows(dA * buf.A_in, gs)
+        gs *= self.lr_mult
+        if not need_input_grad:
+            return None
+        dA *= self._scale(P)
+        return dA
+
+    def predict(self, A, P, backend):
+        return A * self._scale(P)
+
+
+class PeriodicEmbedding(Layer):
+    """Periodic embeddings of the numeric columns, kept beside the columns.
+
+    For each of the first ``n_numeric`` columns ``x_j``::
+
+        h_j = cos(2 pi (x_j w_j + b_j))        # m frequencies, m phases
+        e_j = h_j @ V_j + c_j                  # dim outputs
+
+    and the output is ``[x_1..x_p, e_1..e_p, other columns]`` (the numeric
+    columns pass through, DenseNet-style, so the embedding only adds).
+    Frequencies start from ``N(0, sigma^2)`` (Gorishniy et al., 2022), phases
+    from ``U(-1/2, 1/2)``.
+
+    Parameters
+    ----------
+    n_numeric : int
+        Number of leading numeric columns to embed.
+    n_frequencies : int
+        ``m``.
+    dim : int
+        Width of each feature's embedding.
+    sigma : float
+        Standard deviation of the initial frequencies.
+    """
+
+    def __init__(self, n_numeric, n_frequencies=16, dim=3, sigma=0.1):
+        self.p = int(n_numeric)
+        self.m = int(n_frequencies)
+        self.d = int(dim)
+        self.sigma = float(sigma)
+
+    def build(self, n_in, dtype):
+        if not 0 < self.p <= n_in:
+            raise ValueError(f"n_numeric={self.p} must be in [1, {n_in}]")
+        self.n_in = int(n_in)
+        self.n_out = self.n_in + self.p * self.d
+        self.dtype = np.dtype(dtype)
+        return self.n_out
+
+    def params(self):
+        p, m, d = self.p, self.m, self.d
+        bound = 1.0 / np.sqrt(m)
+        return [
+            ParamSpec("V", (p, m, d), True, _uniform(-bound, bound)),
+            ParamSpec("w", (p, m), False, _normal(self.sigma)),
+            ParamSpec("b", (p, m), False, _uniform(-0.5, 0.5)),
+            ParamSpec("c", (p, d), False, constant(0.0)),
+        ]
+
+    def workspace(self, capacity, need_input_grad):
+        return SimpleNamespace(
+            out=np.empty((capacity, self.n_out), dtype=self.dtype),
+            H=None,
+            U=None,
+            X=None,
+        )
+
+    def _phases(self, X, P):
+        """``2 pi (x w + b)`` of shape ``(p, n, m)``."""
+        _, w, b, _ = P
+        U = X.T[:, :, None] * w[:, None, :]
+        U += b[:, None, :]
+        U *= _TWO_PI
+        return U
+
+    def _embed(self, A, P, out):
+        """Fill ``out`` (n, n_out) and return the phases and ``cos``."""
+        V, _, _, c = P
+        p, d, n = self.p, self.d, A.shape[0]
+        X = A[:, :p]
+        U = self._phases(X, P)
+        H = np.cos(U)
+        E = np.matmul(H, V)  # (p, n, d)
+        E += c[:, None, :]
+        out[:, :p] = X
+        out[:, p : p + p * d].reshape(n, p, d)[...] = E.transpose(1, 0, 2)
+        out[:, p + p * d :] = A[:, p:]
+        return X, U, H
+
+    def forward(self, A, P, buf, n, backend):
+        out = buf.out[:n]
+        buf.X, buf.U, buf.H = self._embed(A, P, out)
+        return out
+
+    def backward(self, dA, P, G, buf, n, need_input_grad, backend):
+        V, w, _, _ = P
+        gV, gw, gb, gc = G
+        p, d = self.p, self.d
+        dE = dA[:, p : p + p * d].reshape(n, p, d).transpose(1, 0, 2)  # (p, n, d)
+        backend.matmul(buf.H.transpose(0, 2, 1), dE, gV)
+        backend.sum_rows(dE.transpose(1, 0, 2), gc)
+        dU = np.matmul(dE, V.transpose(0, 2, 1))  # dL/dH, (p, n, m)
+        dU *= np.sin(buf.U)
+        dU *= -_TWO_PI  # dL/d(x w + b)
+        gb[...] = dU.sum(axis=1)
+        X = buf.X
+        backend.einsum("pnm,np->pm", dU, X, out=gw)
+        if not need_input_grad:
+            return None
+        dX = np.empty((n, self.n_in), dtype=self.dtype)
+        dX[:, :p] = dA[:, :p]
+        dX[:, :p] += backend.einsum("pnm,pm->np", dU, w)
+        dX[:, p:] = dA[:, p + p * d :]
+        return dX
+
+    def predict(self, A, P, backend):
+        out = np.empty((A.shape[0], self.n_out), dtype=np.result_type(A, P[0]))
+        self._embed(A, P, out)
+        return out
+
+
+class CategoricalEmbedding(Layer):
+    """Learned vectors for the categorical columns given as integer codes.
+
+    The last ``len(cardinalities)`` input columns hold codes (as floats):
+    column ``k`` takes values in ``0 .. cardinalities[k] - 1``, 0 being the
+    "unknown" slot that categories unseen in ``fit`` map to.  Each code is
+    replaced by its row of that column's table, so the output is the other
+    columns followed by ``dim`` values per categorical column.
+
+    Parameters
+    ----------
+    cardinalities : sequence of int
+        Table sizes, unknown slot included.
+    dim : int
+        Width of each vector.
+    """
+
+    def __init__(self, cardinalities, dim=8):
+        self.cards = [int(c) for c in cardinalities]
+        self.dim = int(dim)
+
+    def build(self, n_in, dtype):
+        self.q = len(self.cards)
+        if not 0 < self.q <= n_in:
+            raise ValueError(f"{self.q} code columns do not fit in {n_in} inputs")
+        self.n_in = int(n_in)
+        self.start = self.n_in - self.q
+        self.n_out = self.start + self.q * self.dim
+        self.dtype = np.dtype(dtype)
+        self._cards = np.array(self.cards, dtype=np.intp)
+        return self.n_out
+
+    def params(self):
+        return [
+            ParamSpec(f"E{k}", (card, self.dim), False, _normal(1.0))
+            for k, card in enumerate(self.cards)
+        ]
+
+    def workspace(self, capacity, need_input_grad):
+        return SimpleNamespace(
+            out=np.empty((capacity, self.n_out), dtype=self.dtype), codes=None
+        )
+
+    def _codes(self, A):
+        codes = A[:, self.start :].astype(np.intp)
+        codes[(codes < 0) | (codes >= self._cards)] = 0  # out of range: unknown
+        return codes
+
+    def _embed(self, A, P, out):
+        codes = self._codes(A)
+        s, e = self.start, self.dim
+        out[:, :s] = A[:, :s]
+        for k, E in enumerate(P):
+            out[:, s + k * e : s + (k + 1) * e] = np.take(E, codes[:, k], axis=0)
+        return codes
+
+    def forward(self, A, P, buf, n, backend):
+        out = buf.out[:n]
+        buf.codes = self._embed(A, P, out)
+        return out
+
+    def backward(self, dA, P, G, buf, n, need_input_grad, backend):
+        s, e = self.start, self.dim
+        for k, gE in enumerate(G):
+            gE[...] = 0
+            backend.scatter_add(gE, buf.codes[:, k], dA[:, s + k * e : s + (k + 1) * e])
+        if not need_input_grad:
+            return None
+        dX = np.zeros((n, self.n_in), dtype=self.dtype)  # codes get no gradient
+        dX[:, :s] = dA[:, :s]
+        return dX
+
+    def predict(self, A, P, backend):
+        out = np.empty((A.shape[0], self.n_out), dtype=np.result_type(A, P[0]))
+        self._embed(A, P, out)
+        return out

@@ -1,0 +1,147 @@
+"""An efficient ensemble of ``k`` networks sharing their hidden layers.
+
+After :class:`EnsembleExpand` every batch holds ``k`` copies of its rows, one
+per member, each multiplied by that member's own input scaling (TabM-mini,
+Gorishniy et al., 2024: a BatchEnsemble adapter on the input only).  The shared
+hidden layers then process all ``k * n`` rows in one product, and
+:class:`MemberHead` gives each member its own output weights.  The network
+trains on the mean of the members' losses and predicts the mean of their
+outputs (probabilities for classifiers), see ``Network.members``.
+
+Rows are member-major: rows ``m * n .. (m + 1) * n - 1`` belong to member
+``m``.
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+
+from .layers import Dense, Layer, ParamSpec
+
+__all__ = ["EnsembleExpand", "MemberHead"]
+
+
+def _random_signs(rng, shape):
+    return rng.choice(np.array([-1.0, 1.0]), size=shape)
+
+
+class EnsembleExpand(Layer):
+    """``k`` copies of the batch, copy ``m`` scaled column-wise by ``r_m``.
+
+    Parameters
+    ----------
+    k : int
+        Number of members (the layer's ``expansion``).
+    init : {'signs', 'ones'}
+        ``r_m`` starts as random signs (members differ from the first step)
+        or as ones.
+    """
+
+    def __init__(self, k, init="signs"):
+        self.k = self.expansion = int(k)
+        if init not in ("signs", "ones"):
+            raise ValueError(f"unknown init {init!r}")
+        self.init = init
+
+    def build(self, n_in, dtype):
+        self.n_in = self.n_out = int(n_in)
+        self.dtype = np.dtype(dtype)
+        return self.n_out
+
+    def params(self):
+        init = _random_signs if self.init == "signs" else (lambda rng, s: np.ones(s))
+        return [ParamSpec("r", (self.k, self.n_in), False, init)]
+
+    def workspace(self, capacity, need_input_grad):
+        out = np.empty((self.k * capacity, self.n_in), dtype=self.dtype)
+        return SimpleNamespace(out=out, A_in=None)
+
+    def forward(self, A, P, buf, n, backend):
+        (r,) = P
+        out = buf.out[: self.k * n]
+        backend.multiply(A[None], r[:, None, :], out.reshape(self.k, n, self.n_in))
+        buf.A_in = A
+        return out
+
+    def backward(self, dA, P, G, buf, n, need_input_grad, backend):
+        (r,) = P
+        (gr,) = G
+        D = dA.reshape(self.k, n, self.n_in)
+        backend.einsum("knd,nd->kd", D, buf.A_in, out=gr)
+        if not need_input_grad:
+            return None
+        return backend.einsum("knd,kd->nd", D, r)
+
+    def predict(self, A, P, backend):
+        (r,) = P
+        A = np.asarray(A)
+        out = A[None] * r[:, None, :]
+        return out.reshape(self.k * A.shape[0], self.n_in)
+
+
+class MemberHead(Dense):
+    """The network's last layer with one weight matrix per member.
+
+    ``W`` has shape ``(k, n_in, units)``; the output bias is shared by the
+    members (the output kernels add one bias row to every row).
+
+    Parameters
+    ----------
+    k : int
+    units : int
+    """
+
+    def __init__(self, k, units):
+        super().__init__(units, None)
+        self.k = int(k)
+
+    def build(self, n_in, dtype):
+        n_out = super().build(n_in, dtype)
+        self.scale = self.dtype.type(1.0 / np.sqrt(self.n_in))
+        return n_out
+
+    def params(self):
+        return [
+            ParamSpec(
+                "W",
+                (self.k, self.n_in, self.n_out),
+                True,
+                lambda rng, shape: rng.standard_normal(shape),
+            ),
+            ParamSpec("b", (self.n_out,), False, lambda rng, shape: np.zeros(shape)),
+        ]
+
+    def _members(self, A):
+        return np.asarray(A).reshape(self.k, -1, self.n_in)
+
+    def linear(self, A, W, buf, n, backend):
+        rows = A.shape[0]
+        Z = buf.Z[:rows]
+        backend.matmul(self._members(A), W, Z.reshape(self.k, -1, self.n_out))
+        Z *= self.scale
+        buf.A_in = A
+        return Z
+
+    def backward(self, dA, P, G, buf, n, need_input_grad, backend, bias_done=False):
+        W, _ = P
+        gW, gb = G
+        D = dA.reshape(self.k, -1, self.n_out)
+        backend.matmul(self._members(buf.A_in).transpose(0, 2, 1), D, gW)
+        gW *= self.scale
+        if not bias_done:
+            backend.sum_rows(dA, gb)
+        if not need_input_grad:
+            return None
+        dX = buf.dX[: dA.shape[0]]
+        backend.matmul(D, W.transpose(0, 2, 1), dX.reshape(self.k, -1, self.n_in))
+        dX *= self.scale
+        return dX
+
+    def predict(self, A, P, backend):
+        W, b = P
+        Z = np.matmul(self._members(A), W).reshape(-1, self.n_out)
+        Z *= self.scale
+        Z += b
+        return Z
