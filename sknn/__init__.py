@@ -4,15 +4,20 @@
 scikit-learn's ``MLPClassifier`` and ``MLPRegressor`` (same defaults, same
 fitted attributes) and add dropout, class weights, explicit validation data,
 more optimizers and schedules, gradient clipping and per-epoch callbacks.
+``TabularMLPClassifier`` and ``TabularMLPRegressor`` take a table as it is
+(categorical columns, missing values) with defaults chosen for real tables.
 """
 
 from sknn._display import TrainingCurveDisplay
 from sknn._mlp import MLPClassifierNN, MLPRegressorNN
+from sknn._tabular import TabularMLPClassifier, TabularMLPRegressor
 from sknn._version import __version__
 
 __all__ = [
     "MLPClassifierNN",
     "MLPRegressorNN",
+    "TabularMLPClassifier",
+    "TabularMLPRegressor",
     "TrainingCurveDisplay",
     "__version__",
 ]

@@ -19,17 +19,12 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from .embeddings import constant
-from .layers import Dense, Layer, ParamSpec
+from .layers import Constant, Dense, Layer, Normal, ParamSpec
 
 __all__ = ["BASE_ACTIVATIONS", "ParametricActivation", "ScaledDense"]
 
 _SELU_L = 1.0507009873554805
 _SELU_A = 1.6732632423543772
-
-
-def _standard_normal(rng, shape):
-    return rng.standard_normal(shape)
 
 
 class ScaledDense(Dense):
@@ -55,8 +50,8 @@ class ScaledDense(Dense):
 
     def params(self):
         return [
-            ParamSpec("W", (self.n_in, self.n_out), True, _standard_normal),
-            ParamSpec("b", (self.n_out,), False, constant(0.0)),
+            ParamSpec("W", (self.n_in, self.n_out), True, Normal(1.0)),
+            ParamSpec("b", (self.n_out,), False, Constant(0.0)),
         ]
 
     def workspace(self, capacity, need_input_grad):
@@ -176,7 +171,7 @@ class ParametricActivation(Layer):
     def params(self):
         if not self.learnable:
             return []
-        return [ParamSpec("a", (self.n_in,), False, constant(1.0 / self.lr_mult))]
+        return [ParamSpec("a", (self.n_in,), False, Constant(1.0 / self.lr_mult))]
 
     def workspace(self, capacity, need_input_grad):
         return SimpleNamespace(Z=None, G=None)

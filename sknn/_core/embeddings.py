@@ -19,34 +19,11 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from .layers import Layer, ParamSpec
+from .layers import Constant, Layer, Normal, ParamSpec, Uniform
 
-__all__ = ["CategoricalEmbedding", "FeatureScale", "PeriodicEmbedding", "constant"]
+__all__ = ["CategoricalEmbedding", "FeatureScale", "PeriodicEmbedding"]
 
 _TWO_PI = 2.0 * np.pi
-
-
-def constant(value):
-    """Initialiser filling the parameter with ``value``."""
-
-    def init(rng, shape):
-        return np.full(shape, float(value))
-
-    return init
-
-
-def _normal(std):
-    def init(rng, shape):
-        return rng.normal(0.0, std, shape)
-
-    return init
-
-
-def _uniform(low, high):
-    def init(rng, shape):
-        return rng.uniform(low, high, shape)
-
-    return init
 
 
 class FeatureScale(Layer):
@@ -68,7 +45,7 @@ class FeatureScale(Layer):
         return self.n_out
 
     def params(self):
-        return [ParamSpec("s", (self.n_in,), False, constant(1.0 / self.lr_mult))]
+        return [ParamSpec("s", (self.n_in,), False, Constant(1.0 / self.lr_mult))]
 
     def workspace(self, capacity, need_input_grad):
         return SimpleNamespace(
@@ -138,10 +115,10 @@ class PeriodicEmbedding(Layer):
         p, m, d = self.p, self.m, self.d
         bound = 1.0 / np.sqrt(m)
         return [
-            ParamSpec("V", (p, m, d), True, _uniform(-bound, bound)),
-            ParamSpec("w", (p, m), False, _normal(self.sigma)),
-            ParamSpec("b", (p, m), False, _uniform(-0.5, 0.5)),
-            ParamSpec("c", (p, d), False, constant(0.0)),
+            ParamSpec("V", (p, m, d), True, Uniform(-bound, bound)),
+            ParamSpec("w", (p, m), False, Normal(self.sigma)),
+            ParamSpec("b", (p, m), False, Uniform(-0.5, 0.5)),
+            ParamSpec("c", (p, d), False, Constant(0.0)),
         ]
 
     def workspace(self, capacity, need_input_grad):
@@ -240,7 +217,7 @@ class CategoricalEmbedding(Layer):
 
     def params(self):
         return [
-            ParamSpec(f"E{k}", (card, self.dim), False, _normal(1.0))
+            ParamSpec(f"E{k}", (card, self.dim), False, Normal(1.0))
             for k, card in enumerate(self.cards)
         ]
 

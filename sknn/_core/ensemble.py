@@ -18,13 +18,9 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from .layers import Dense, Layer, ParamSpec
+from .layers import Constant, Dense, Layer, Normal, ParamSpec, RandomSigns
 
 __all__ = ["EnsembleExpand", "MemberHead"]
-
-
-def _random_signs(rng, shape):
-    return rng.choice(np.array([-1.0, 1.0]), size=shape)
 
 
 class EnsembleExpand(Layer):
@@ -51,7 +47,7 @@ class EnsembleExpand(Layer):
         return self.n_out
 
     def params(self):
-        init = _random_signs if self.init == "signs" else (lambda rng, s: np.ones(s))
+        init = RandomSigns() if self.init == "signs" else Constant(1.0)
         return [ParamSpec("r", (self.k, self.n_in), False, init)]
 
     def workspace(self, capacity, need_input_grad):
@@ -108,9 +104,9 @@ class MemberHead(Dense):
                 "W",
                 (self.k, self.n_in, self.n_out),
                 True,
-                lambda rng, shape: rng.standard_normal(shape),
+                Normal(1.0),
             ),
-            ParamSpec("b", (self.n_out,), False, lambda rng, shape: np.zeros(shape)),
+            ParamSpec("b", (self.n_out,), False, Constant(0.0)),
         ]
 
     def _members(self, A):

@@ -38,7 +38,17 @@ import scipy.sparse as sp
 
 from .activations import ACTIVATIONS, LEAKY_RELU_SLOPE
 
-__all__ = ["Dense", "Dropout", "Layer", "ParamSpec", "glorot_uniform"]
+__all__ = [
+    "Constant",
+    "Dense",
+    "Dropout",
+    "Layer",
+    "Normal",
+    "ParamSpec",
+    "RandomSigns",
+    "Uniform",
+    "glorot_uniform",
+]
 
 
 @dataclass(frozen=True)
@@ -67,13 +77,49 @@ class ParamSpec:
         return int(np.prod(self.shape, dtype=np.int64))
 
 
+# initialisers: ``init(rng, shape) -> ndarray``; classes, so networks pickle
+@dataclass(frozen=True)
+class Uniform:
+    """Draws ``U(low, high)``."""
+
+    low: float
+    high: float
+
+    def __call__(self, rng, shape):
+        return rng.uniform(self.low, self.high, shape)
+
+
+@dataclass(frozen=True)
+class Normal:
+    """Draws ``N(0, std^2)``."""
+
+    std: float = 1.0
+
+    def __call__(self, rng, shape):
+        return rng.normal(0.0, self.std, shape)
+
+
+@dataclass(frozen=True)
+class Constant:
+    """Fills with ``value`` (draws nothing)."""
+
+    value: float
+
+    def __call__(self, rng, shape):
+        return np.full(shape, float(self.value))
+
+
+@dataclass(frozen=True)
+class RandomSigns:
+    """Draws -1 or 1 with equal probability."""
+
+    def __call__(self, rng, shape):
+        return rng.choice(np.array([-1.0, 1.0]), size=shape)
+
+
 def glorot_uniform(bound):
     """Initialiser drawing ``U(-bound, bound)``."""
-
-    def init(rng, shape):
-        return rng.uniform(-bound, bound, shape)
-
-    return init
+    return Uniform(-bound, bound)
 
 
 class Layer:
@@ -161,6 +207,10 @@ class Dense(Layer):
         W, b = P
         Z = self.linear(A, W, buf, n, backend)
         act = self.activation
+        if act is None:  # a linear layer inside the network
+            Z += b
+            buf.A_out = Z
+            return Z
         buf.Z_kept = Z if act.needs_input else None
         fwd = backend.bias_forward.get(self._name)
         if fwd is not None:

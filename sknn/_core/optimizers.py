@@ -41,6 +41,7 @@ __all__ = [
     "L2Gradient",
     "Optimizer",
     "RMSprop",
+    "SHAPES",
     "Schedule",
     "make_optimizer",
 ]
@@ -419,6 +420,11 @@ class Schedule:
         "rate is at most 1e-6",
         "cosine": "anneals the rate to zero along a half cosine over "
         "``max_iter`` epochs",
+        "coslog4": "runs four cosine cycles of growing length, "
+        "``0.5 (1 - cos(2 pi log2(1 + 15 t)))`` times ``learning_rate_init`` at "
+        "the middle ``t`` of each epoch as a fraction of ``max_iter`` (RealMLP)",
+        "flat_cos": "keeps ``learning_rate_init`` for the first half of "
+        "``max_iter`` epochs, then anneals it to zero along a half cosine",
     }
     """The schedules by name, with the line the estimators' docs show: the
     estimators' ``learning_rate`` options come from this registry."""
@@ -426,6 +432,8 @@ class Schedule:
     def __post_init__(self):
         if self.lr is None:
             self.lr = float(self.lr_init)
+            if self.kind in SHAPES:
+                self.lr *= SHAPES[self.kind](0.5 / self.max_iter)
 
     def epoch_end(self, epoch, t):
         """Update the rate after ``epoch`` epochs and ``t`` samples."""
@@ -434,6 +442,9 @@ class Schedule:
         elif self.kind == "cosine":
             frac = min(epoch / self.max_iter, 1.0)
             self.lr = 0.5 * float(self.lr_init) * (1.0 + math.cos(math.pi * frac))
+        elif self.kind in SHAPES:  # the value at the middle of the next epoch
+            frac = min((epoch + 0.5) / self.max_iter, 1.0)
+            self.lr = float(self.lr_init) * SHAPES[self.kind](frac)
         return self.lr
 
     def on_plateau(self):
@@ -446,3 +457,20 @@ class Schedule:
             return False
         self.lr /= 5.0
         return True
+
+
+def _coslog4(t):
+    """Four cosine cycles ending at ``t`` = 1/15, 3/15, 7/15 and 1."""
+    return 0.5 * (1.0 - math.cos(2.0 * math.pi * math.log2(1.0 + 15.0 * t)))
+
+
+def _flat_cos(t):
+    """1 up to ``t = 1/2``, then a half cosine down to 0 at ``t = 1``."""
+    if t < 0.5:
+        return 1.0
+    return 0.5 * (1.0 + math.cos(math.pi * (t - 0.5) / 0.5))
+
+
+SHAPES = {"coslog4": _coslog4, "flat_cos": _flat_cos}
+"""Schedule shapes ``f(t)`` on ``t`` in [0, 1], the fraction of training done:
+the learning rate (``Schedule``) and the tabular models' dropout follow them."""

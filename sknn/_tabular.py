@@ -1,0 +1,757 @@
+"""The tabular pair: an MLP for real tables, with defaults chosen by measurement.
+
+:class:`TabularMLPClassifier` and :class:`TabularMLPRegressor` take a table as
+it is (a DataFrame with numeric, categorical and missing values, or an array),
+encode it (:mod:`sknn._tabular_encode`), build a network of the core's layers
+(:mod:`sknn._core.embeddings`, :mod:`sknn._core.blocks`,
+:mod:`sknn._core.ensemble`), train it once with a
+:class:`~sknn._core.solvers.StochasticSolver` and keep the epoch of best
+validation loss.  Every building block is a parameter, so a search can tune it
+and a user can switch it off.
+"""
+
+from __future__ import annotations
+
+import math
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.model_selection import train_test_split
+from sklearn.preprocessing import LabelEncoder
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
+
+from ._core.blocks import BASE_ACTIVATIONS, ParametricActivation, ScaledDense
+from ._core.embeddings import CategoricalEmbedding, FeatureScale, PeriodicEmbedding
+from ._core.ensemble import EnsembleExpand, MemberHead
+from ._core.layers import Dense, Dropout
+from ._core.network import Network
+from ._core.optimizers import SHAPES, AdamW, Schedule
+from ._core.solvers import StochasticSolver
+from ._core.threads import blas_limit, forward_macs
+from ._core.training import LoopConfig
+from ._tabular_encode import TableEncoder, _is_dataframe
+from ._validation import _check_weights
+
+__all__ = ["TabularMLPClassifier", "TabularMLPRegressor"]
+
+_PREDICT_CHUNK = 8192
+_INIT_ROWS = 2048
+_FEATURE_SCALE_LR = 6.0
+_BIAS_LR = 0.1
+_MIN_VALIDATION = 10  # fewer held-out rows than this: keep the last epoch
+
+
+class _TabularBase(BaseEstimator):
+    """What the tabular classifier and regressor share: encoding, the network,
+    the one training call and prediction."""
+
+    _parameter_constraints: dict = {
+        "hidden_layer_sizes": [
+            "array-like",
+            Interval(Integral, 1, None, closed="left"),
+        ],
+        "activation": [StrOptions(set(BASE_ACTIVATIONS))],
+        "parametric_activation": ["boolean"],
+        "feature_scale": ["boolean"],
+        "numerical_embedding": [StrOptions({"periodic"}), None],
+        "n_frequencies": [Interval(Integral, 1, None, closed="left")],
+        "embedding_dim": [Interval(Integral, 1, None, closed="left")],
+        "categorical_features": ["array-like", StrOptions({"from_dtype"}), None],
+        "max_onehot": [Interval(Integral, 0, None, closed="left")],
+        "categorical_embedding_dim": [Interval(Integral, 1, None, closed="left")],
+        "parametrization": [StrOptions({"ntp", "standard"})],
+        "n_ensemble": [Interval(Integral, 1, None, closed="left")],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "dropout_schedule": [StrOptions({"constant", *SHAPES})],
+        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+        "learning_rate": [StrOptions(set(Schedule.KINDS) - {"adaptive"})],
+        "beta_1": [Interval(Real, 0, 1, closed="left")],
+        "beta_2": [Interval(Real, 0, 1, closed="left")],
+        "weight_decay": [Interval(Real, 0, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "validation_fraction": [Interval(Real, 0, 1, closed="left")],
+        "select_best": ["boolean"],
+        "dtype": [StrOptions({"float32", "float64"})],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        tags.input_tags.sparse = True
+        tags.input_tags.categorical = True
+        tags.input_tags.string = True
+        return tags
+
+    # ------------------------------------------------------------ input
+    def _check_X(self, X, reset):
+        if _is_dataframe(X):
+            validate_data(self, X, skip_check_array=True, reset=reset)
+            if X.shape[0] < 1:
+                raise ValueError(
+                    f"Found array with 0 sample(s) (shape={X.shape}) while a "
+                    "minimum of 1 is required."
+                )
+            if X.shape[1] < 1:
+                raise ValueError(
+                    f"Found array with 0 feature(s) (shape={X.shape}) while a "
+                    "minimum of 1 is required."
+                )
+            return X
+        return validate_data(
+            self,
+            X,
+            reset=reset,
+            accept_sparse=["csr", "csc"],
+            dtype="numeric",
+            ensure_all_finite="allow-nan",
+        )
+
+    def _encode(self, X):
+        Z = self._encoder.transform(X, self._dtype())
+        if not np.isfinite(Z).all():  # finite float64 overflowing float32
+            raise ValueError(
+                f"Input X contains a value too large for dtype('{self.dtype}')."
+            )
+        return Z
+
+    def _dtype(self):
+        return np.dtype(self.dtype)
+
+    def _hidden_sizes(self):
+        sizes = self.hidden_layer_sizes
+        sizes = list(sizes) if hasattr(sizes, "__iter__") else [sizes]
+        if not sizes or any(
+            not isinstance(s, Integral) or isinstance(s, bool) or s <= 0 for s in sizes
+        ):
+            raise ValueError(
+                f"hidden_layer_sizes must be positive integers, got {sizes}."
+            )
+        return [int(s) for s in sizes]
+
+    # ------------------------------------------------------------ network
+    def _layers(self, n_outputs):
+        enc, ntp = self._encoder, self.parametrization == "ntp"
+        layers = []
+        if enc.cardinalities_:
+            layers.append(
+                CategoricalEmbedding(enc.cardinalities_, self.categorical_embedding_dim)
+            )
+        if self.feature_scale:
+            layers.append(FeatureScale(_FEATURE_SCALE_LR))
+        if self.numerical_embedding == "periodic" and enc.n_numeric_ > 0:
+            layers.append(
+                PeriodicEmbedding(
+                    enc.n_numeric_, self.n_frequencies, self.embedding_dim
+                )
+            )
+        k = self.n_ensemble
+        if k > 1:
+            layers.append(EnsembleExpand(k))
+        self._dropouts = []
+        for width in self._hidden_sizes():
+            layers.append(ScaledDense(width, _BIAS_LR) if ntp else Dense(width))
+            layers.append(
+                ParametricActivation(self.activation, self.parametric_activation)
+            )
+            if self.dropout > 0:
+                self._dropouts.append(Dropout(self.dropout))
+                layers.append(self._dropouts[-1])
+        if k > 1:
+            layers.append(MemberHead(k, n_outputs))
+        else:
+            layers.append(ScaledDense(n_outputs) if ntp else Dense(n_outputs))
+        return layers
+
+    def _dropout_callback(self):
+        """Set the dropout rate of the next epoch from ``dropout_schedule``."""
+        if not self._dropouts or self.dropout_schedule == "constant":
+            return []
+        shape, max_iter = SHAPES[self.dropout_schedule], self.max_iter
+
+        def schedule(record):
+            frac = min((record["epoch"] + 0.5) / max_iter, 1.0)
+            for layer in self._dropouts:
+                layer.rate = self.dropout * shape(frac)
+            return False
+
+        return [schedule]
+
+    def _split(self, X, Y, sw, y_strat, val, rng):
+        """``(X, Y, sw, Xv, Yv, swv)``: the training and validation rows."""
+        if val is not None:
+            return (X, Y, sw, *val)
+        n_val = math.ceil(self.validation_fraction * X.shape[0])
+        if not self.select_best or n_val < _MIN_VALIDATION:
+            return X, Y, sw, None, None, None
+        idx = np.arange(X.shape[0])
+        seed = int(rng.integers(np.iinfo(np.int32).max))
+        stratify = y_strat
+        if stratify is not None:
+            _, counts = np.unique(stratify, return_counts=True)
+            if counts.min() < 2 or n_val < counts.size:
+                stratify = None
+        tr, va = train_test_split(
+            idx, test_size=n_val, random_state=seed, stratify=stratify
+        )
+        tr, va = np.sort(tr), np.sort(va)
+        if sw is None:
+            return X[tr], Y[tr], None, X[va], Y[va], None
+        return X[tr], Y[tr], sw[tr], X[va], Y[va], sw[va]
+
+    def _fit(self, X, y, sample_weight, X_val, y_val):
+        self._validate_params()
+        if y is None:
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target y "
+                "is None."
+            )
+        X = self._check_X(X, reset=True)
+        y = self._check_y(y, X.shape[0])
+        self._encoder = TableEncoder(self.categorical_features, self.max_onehot)
+        self._encoder.fit(X)
+        self.is_categorical_ = self._encoder.is_categorical_
+        dtype = self._dtype()
+        Z = self._encode(X)
+        sw = _check_weights(sample_weight, Z.shape[0], dtype)
+        Y, y_strat, sw = self._targets(y, sw)
+        val = None
+        if X_val is not None or y_val is not None:
+            if X_val is None or y_val is None:
+                raise ValueError("X_val and y_val must be given together.")
+            Zv = self._encode(self._check_X(X_val, reset=False))
+            val = self._val_targets(Zv, self._check_y(y_val, Zv.shape[0]))
+        rng = np.random.default_rng(
+            self.random_state
+            if self.random_state is None or isinstance(self.random_state, Integral)
+            else self.random_state.randint(np.iinfo(np.int32).max)
+        )
+        Z, Y, sw, Zv, Yv, swv = self._split(Z, Y, sw, y_strat, val, rng)
+
+        net = Network.from_layers(
+            Z.shape[1], self._layers(Y.shape[1]), self._loss, dtype=dtype
+        )
+        params = net.init_params(rng)
+        if self.parametrization == "ntp":
+            rows = rng.permutation(Z.shape[0])[:_INIT_ROWS]
+            net.data_init(params, Z[rows], rng)
+        batch = min(self.batch_size, Z.shape[0])
+        config = LoopConfig(
+            batch_size=batch,
+            max_iter=self.max_iter,
+            tol=0.0,
+            n_iter_no_change=np.inf,
+            verbose=bool(self.verbose),
+        )
+        optimizer = AdamW(
+            self.beta_1, self.beta_2, 1e-8, self.weight_decay, net.n_coefs
+        )
+        schedule = Schedule(
+            self.learning_rate, self.learning_rate_init, max_iter=self.max_iter
+        )
+        validate = None
+        if Zv is not None:
+            val_loss = self._val_loss(net, Yv, swv)
+
+            def validate(p):
+                loss = val_loss(p, Zv)
+                return -loss, loss
+
+        solver = StochasticSolver(
+            optimizer, schedule, config, validate, self._dropout_callback()
+        )
+        solution = solver.solve(net, params, Z, Y, rng, sample_weight=sw)
+        for layer in self._dropouts:  # fitted models record the base rate
+            layer.rate = self.dropout
+        if not solution.usable:
+            raise ValueError(
+                "Solver produced non-finite parameter weights. Lower "
+                "learning_rate_init or check the input for extreme values."
+            )
+        state = solution.state
+        self._net, self._params = net, params
+        self.n_iter_ = solution.n_iter
+        self.loss_curve_ = list(state.loss_curve)
+        if Zv is not None:
+            self.validation_scores_ = list(state.validation_scores)
+            self.best_epoch_ = int(np.argmax(self.validation_scores_)) + 1
+            self.best_validation_score_ = float(max(self.validation_scores_))
+        else:
+            self.validation_scores_ = None
+            self.best_epoch_ = self.n_iter_
+            self.best_validation_score_ = None
+        return self
+
+    def _val_loss(self, net, Yv, swv):
+        """``loss(params, X)``: the (weighted) validation loss, without label
+        smoothing."""
+
+        def loss(params, X):
+            return net.loss.value(Yv, self._forward(X, net, params), swv)
+
+        return loss
+
+    def _forward(self, Z, net=None, params=None):
+        """The network's outputs for encoded rows, in chunks."""
+        net = self._net if net is None else net
+        params = self._params if params is None else params
+        macs = forward_macs(
+            net.coef_shapes, min(Z.shape[0], _PREDICT_CHUNK) * net.members
+        )
+        with blas_limit(macs):
+            parts = [
+                net.predict(params, Z[i : i + _PREDICT_CHUNK])
+                for i in range(0, Z.shape[0], _PREDICT_CHUNK)
+            ]
+        return parts[0] if len(parts) == 1 else np.concatenate(parts)
+
+    def _raw_predict(self, X):
+        check_is_fitted(self, "_net")
+        X = self._check_X(X, reset=False)
+        return self._forward(self._encode(X))
+
+
+class TabularMLPClassifier(ClassifierMixin, _TabularBase):
+    """An MLP classifier for real tables, taking a DataFrame as it is.
+
+    Numeric columns are robust-scaled and smoothly clipped, missing values are
+    filled and flagged, and categorical columns are one-hot encoded (few
+    levels) or embedded (many levels); unseen categories are no error.  The
+    network follows RealMLP (Holzmueller et al., 2024): a learnable scale per
+    feature, periodic embeddings of the numeric features, dense layers in the
+    NTP parametrization with data-dependent biases, parametric activations,
+    scheduled dropout, label smoothing and AdamW with ``beta_2=0.95`` on a
+    multi-cycle learning-rate schedule; the epoch of best validation loss is
+    kept.  ``n_ensemble > 1`` trains a TabM-style batch ensemble.
+
+    Parameters
+    ----------
+    hidden_layer_sizes : array-like of int, default=(256, 256, 256)
+        Width of each hidden layer.
+    activation : {'selu', 'mish', 'relu'}, default='selu'
+        Base activation ``g`` of the hidden layers.
+    parametric_activation : bool, default=True
+        Learn ``a`` per unit in ``(1 - a) z + a g(z)`` (starting at 1);
+        False uses ``g`` itself.
+    feature_scale : bool, default=True
+        A learnable scale per input column (learning rate times 6).
+    numerical_embedding : {'periodic'} or None, default='periodic'
+        Periodic embeddings ``cos(2 pi (x w + b))`` of each numeric column,
+        projected to ``embedding_dim`` values and kept beside the column;
+        None passes the columns alone.
+    n_frequencies : int, default=16
+        Frequencies of each periodic embedding.
+    embedding_dim : int, default=3
+        Width of each numeric column's embedding.
+    categorical_features : 'from_dtype', array-like of str, int or bool, or \
+None, default='from_dtype'
+        Categorical columns, as in ``HistGradientBoostingClassifier``:
+        'from_dtype' takes a DataFrame's category, object, string and bool
+        columns; names, indices or a mask choose them; None: all numeric.
+    max_onehot : int, default=8
+        Categorical columns with at most this many levels (a missing value
+        counts as one) are one-hot encoded, the others embedded.
+    categorical_embedding_dim : int, default=8
+        Width of each learned category vector.
+    parametrization : {'ntp', 'standard'}, default='ntp'
+        'ntp': weights from N(0, 1) divided by ``sqrt(fan_in)`` in the
+        forward pass, biases placed at data points and learned 10 times
+        slower; 'standard': Glorot-uniform dense layers (use a learning rate
+        near 1e-3 with it).
+    n_ensemble : int, default=1
+        Members of a batch ensemble sharing the hidden layers, each with its
+        own input scaling and output weights; predictions average the members'
+        probabilities.  Fit time grows about linearly with it.
+    dropout : float, default=0.15
+        Dropout rate after each hidden layer.
+    dropout_schedule : {'constant', 'coslog4', 'flat_cos'}, default='flat_cos'
+        Shape of the dropout rate over the epochs ('flat_cos': constant for
+        the first half, then down to 0).
+    learning_rate_init : float, default=0.04
+        Peak learning rate of AdamW.
+    learning_rate : {'constant', 'invscaling', 'cosine', 'coslog4', \
+'flat_cos'}, default='coslog4'
+        Learning-rate schedule (see ``MLPClassifierNN``).  Weight decay is
+        multiplied by the rate, so it follows the same schedule.
+    beta_1, beta_2 : float, default=0.9, 0.95
+        AdamW's moment decay rates.
+    weight_decay : float, default=0.0
+        AdamW's decoupled weight decay of the weights.
+    batch_size : int, default=256
+        Minibatch size (clipped to the number of training rows).
+    max_iter : int, default=100
+        Epochs; training runs them all and keeps the best one.
+    validation_fraction : float, default=0.2
+        Share of the rows held out (stratified) to choose the best epoch,
+        unless ``X_val``/``y_val`` are given to ``fit``.
+    select_best : bool, default=True
+        Keep the epoch of lowest validation log-loss; False trains on all
+        rows and keeps the last epoch.
+    label_smoothing : float, default=0.1
+        Targets ``(1 - eps) y + eps / n_classes`` in training.
+    class_weight : dict, 'balanced' or None, default=None
+        Weights of the classes, multiplied into ``sample_weight``.
+    dtype : {'float32', 'float64'}, default='float32'
+        Precision of the network.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the initialisation, the split, shuffling and dropout.
+    verbose : bool, default=False
+        Print the loss of every epoch.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+    n_features_in_ : int
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Defined when ``X`` has string column names.
+    is_categorical_ : ndarray of bool of shape (n_features_in_,)
+    n_iter_ : int
+    loss_curve_ : list of float
+    validation_scores_ : list of float or None
+        Negated validation log-loss of every epoch.
+    best_epoch_ : int
+        The epoch whose weights were kept (1-based).
+    best_validation_score_ : float or None
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_breast_cancer
+    >>> from sknn import TabularMLPClassifier
+    >>> X, y = load_breast_cancer(return_X_y=True, as_frame=True)
+    >>> clf = TabularMLPClassifier(max_iter=20, random_state=0).fit(X, y)
+    >>> clf.score(X, y) > 0.95
+    True
+    """
+
+    _parameter_constraints: dict = {
+        **_TabularBase._parameter_constraints,
+        "label_smoothing": [Interval(Real, 0, 1, closed="left")],
+        "class_weight": [dict, StrOptions({"balanced"}), None],
+    }
+    _loss = "log_loss"
+
+    def __init__(
+        self,
+        hidden_layer_sizes=(256, 256, 256),
+        activation="selu",
+        *,
+        parametric_activation=True,
+        feature_scale=True,
+        numerical_embedding="periodic",
+        n_frequencies=16,
+        embedding_dim=3,
+        categorical_features="from_dtype",
+        max_onehot=8,
+        categorical_embedding_dim=8,
+        parametrization="ntp",
+        n_ensemble=1,
+        dropout=0.15,
+        dropout_schedule="flat_cos",
+        learning_rate_init=0.04,
+        learning_rate="coslog4",
+        beta_1=0.9,
+        beta_2=0.95,
+        weight_decay=0.0,
+        batch_size=256,
+        max_iter=100,
+        validation_fraction=0.2,
+        select_best=True,
+        label_smoothing=0.1,
+        class_weight=None,
+        dtype="float32",
+        random_state=None,
+        verbose=False,
+    ):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.parametric_activation = parametric_activation
+        self.feature_scale = feature_scale
+        self.numerical_embedding = numerical_embedding
+        self.n_frequencies = n_frequencies
+        self.embedding_dim = embedding_dim
+        self.categorical_features = categorical_features
+        self.max_onehot = max_onehot
+        self.categorical_embedding_dim = categorical_embedding_dim
+        self.parametrization = parametrization
+        self.n_ensemble = n_ensemble
+        self.dropout = dropout
+        self.dropout_schedule = dropout_schedule
+        self.learning_rate_init = learning_rate_init
+        self.learning_rate = learning_rate
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.weight_decay = weight_decay
+        self.batch_size = batch_size
+        self.max_iter = max_iter
+        self.validation_fraction = validation_fraction
+        self.select_best = select_best
+        self.label_smoothing = label_smoothing
+        self.class_weight = class_weight
+        self.dtype = dtype
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def _check_y(self, y, n_samples):
+        y = column_or_1d(y, warn=True)
+        if y.shape[0] != n_samples:
+            raise ValueError(
+                f"Found input variables with inconsistent numbers of samples: "
+                f"[{n_samples}, {y.shape[0]}]"
+            )
+        check_classification_targets(y)
+        return y
+
+    def _targets(self, y, sw):
+        self._label_encoder = LabelEncoder().fit(y)
+        self.classes_ = self._label_encoder.classes_
+        codes = self._label_encoder.transform(y)
+        self._y_fit = y
+        if self.class_weight is not None:
+            cw = self._class_weights(y)
+            sw = cw if sw is None else sw * cw
+        k = max(len(self.classes_), 2)
+        eps = self.label_smoothing
+        Y = np.full((codes.shape[0], k), eps / k, dtype=self._dtype())
+        Y[np.arange(codes.shape[0]), codes] += 1.0 - eps
+        return Y, codes, sw
+
+    def _val_targets(self, Zv, y_val):
+        unseen = np.setdiff1d(y_val, self.classes_)
+        if unseen.size:
+            raise ValueError(f"y_val contains labels not seen in y: {unseen.tolist()}")
+        codes = self._label_encoder.transform(y_val)
+        Y = np.zeros((codes.shape[0], max(len(self.classes_), 2)), self._dtype())
+        Y[np.arange(codes.shape[0]), codes] = 1.0
+        swv = None
+        if self.class_weight is not None:
+            swv = self._class_weights(y_val)
+        return Zv, Y, swv
+
+    def _class_weights(self, y):
+        """The sample weights of ``class_weight`` for labels ``y``."""
+        if self.class_weight == "balanced":
+            counts = np.bincount(self._label_encoder.transform(self._y_fit))
+            per_class = len(self._y_fit) / (len(self.classes_) * counts)
+        else:
+            per_class = np.array(
+                [self.class_weight.get(c, 1.0) for c in self.classes_], dtype=float
+            )
+        return per_class[self._label_encoder.transform(y)].astype(self._dtype())
+
+    def fit(self, X, y, sample_weight=None, *, X_val=None, y_val=None):
+        """Fit the model to the table ``X`` and labels ``y``.
+
+        Parameters
+        ----------
+        X : {DataFrame, array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+        sample_weight : array-like of shape (n_samples,), default=None
+        X_val, y_val : validation table and labels, default=None
+            Used instead of the internal split to choose the best epoch.
+
+        Returns
+        -------
+        self : object
+        """
+        return self._fit(X, y, sample_weight, X_val, y_val)
+
+    def predict_proba(self, X):
+        """Class probabilities, the mean over the ensemble's members.
+
+        Parameters
+        ----------
+        X : {DataFrame, array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+        """
+        P = self._raw_predict(X)
+        if len(self.classes_) == 1:
+            return np.ones((P.shape[0], 1), dtype=P.dtype)
+        return P
+
+    def predict(self, X):
+        """Class labels of highest probability.
+
+        Parameters
+        ----------
+        X : {DataFrame, array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+        """
+        P = self.predict_proba(X)
+        return self.classes_[np.argmax(P, axis=1)]
+
+
+class TabularMLPRegressor(RegressorMixin, _TabularBase):
+    """An MLP regressor for real tables, taking a DataFrame as it is.
+
+    The table handling and the network are those of
+    :class:`TabularMLPClassifier`; the targets are standardised for training
+    and predictions transformed back.  The loss is half the squared error.
+
+    Parameters
+    ----------
+    hidden_layer_sizes : array-like of int, default=(256, 256, 256)
+    activation : {'selu', 'mish', 'relu'}, default='mish'
+    parametric_activation, feature_scale, numerical_embedding, n_frequencies, \
+embedding_dim, categorical_features, max_onehot, categorical_embedding_dim, \
+parametrization, n_ensemble, dropout, dropout_schedule, learning_rate_init, \
+learning_rate, beta_1, beta_2, weight_decay, batch_size, max_iter, \
+validation_fraction, select_best, dtype, random_state, verbose
+        As in :class:`TabularMLPClassifier`; the best epoch is the one of
+        lowest validation squared error.
+
+    Attributes
+    ----------
+    n_features_in_ : int
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+    is_categorical_ : ndarray of bool of shape (n_features_in_,)
+    n_outputs_ : int
+    n_iter_ : int
+    loss_curve_ : list of float
+    validation_scores_ : list of float or None
+        Negated validation loss (on standardised targets) of every epoch.
+    best_epoch_ : int
+    best_validation_score_ : float or None
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_diabetes
+    >>> from sknn import TabularMLPRegressor
+    >>> X, y = load_diabetes(return_X_y=True, as_frame=True)
+    >>> reg = TabularMLPRegressor(max_iter=20, random_state=0).fit(X, y)
+    >>> reg.score(X, y) > 0.4
+    True
+    """
+
+    _loss = "squared_error"
+
+    def __init__(
+        self,
+        hidden_layer_sizes=(256, 256, 256),
+        activation="mish",
+        *,
+        parametric_activation=True,
+        feature_scale=True,
+        numerical_embedding="periodic",
+        n_frequencies=16,
+        embedding_dim=3,
+        categorical_features="from_dtype",
+        max_onehot=8,
+        categorical_embedding_dim=8,
+        parametrization="ntp",
+        n_ensemble=1,
+        dropout=0.15,
+        dropout_schedule="flat_cos",
+        learning_rate_init=0.04,
+        learning_rate="coslog4",
+        beta_1=0.9,
+        beta_2=0.95,
+        weight_decay=0.0,
+        batch_size=256,
+        max_iter=100,
+        validation_fraction=0.2,
+        select_best=True,
+        dtype="float32",
+        random_state=None,
+        verbose=False,
+    ):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.parametric_activation = parametric_activation
+        self.feature_scale = feature_scale
+        self.numerical_embedding = numerical_embedding
+        self.n_frequencies = n_frequencies
+        self.embedding_dim = embedding_dim
+        self.categorical_features = categorical_features
+        self.max_onehot = max_onehot
+        self.categorical_embedding_dim = categorical_embedding_dim
+        self.parametrization = parametrization
+        self.n_ensemble = n_ensemble
+        self.dropout = dropout
+        self.dropout_schedule = dropout_schedule
+        self.learning_rate_init = learning_rate_init
+        self.learning_rate = learning_rate
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.weight_decay = weight_decay
+        self.batch_size = batch_size
+        self.max_iter = max_iter
+        self.validation_fraction = validation_fraction
+        self.select_best = select_best
+        self.dtype = dtype
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def _check_y(self, y, n_samples):
+        y = np.asarray(y, dtype=np.float64)
+        if y.ndim == 0 or y.ndim > 2:
+            raise ValueError(f"y must be 1D or 2D, got shape {y.shape}.")
+        if y.shape[0] != n_samples:
+            raise ValueError(
+                f"Found input variables with inconsistent numbers of samples: "
+                f"[{n_samples}, {y.shape[0]}]"
+            )
+        if not np.isfinite(y).all():
+            raise ValueError("Input y contains NaN or infinity.")
+        return y
+
+    def _targets(self, y, sw):
+        self._y_1d = y.ndim == 1
+        Y = y.reshape(y.shape[0], -1)
+        self.n_outputs_ = Y.shape[1]
+        self._y_mean = Y.mean(axis=0)
+        std = Y.std(axis=0)
+        self._y_scale = np.where(std > 0, std, 1.0)
+        return self._standardise(Y), None, sw
+
+    def _standardise(self, Y):
+        return ((Y - self._y_mean) / self._y_scale).astype(self._dtype())
+
+    def _val_targets(self, Zv, y_val):
+        return Zv, self._standardise(y_val.reshape(y_val.shape[0], -1)), None
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        return tags
+
+    def fit(self, X, y, sample_weight=None, *, X_val=None, y_val=None):
+        """Fit the model to the table ``X`` and targets ``y``.
+
+        Parameters
+        ----------
+        X : {DataFrame, array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        sample_weight : array-like of shape (n_samples,), default=None
+        X_val, y_val : validation table and targets, default=None
+            Used instead of the internal split to choose the best epoch.
+
+        Returns
+        -------
+        self : object
+        """
+        return self._fit(X, y, sample_weight, X_val, y_val)
+
+    def predict(self, X):
+        """Predicted targets.
+
+        Parameters
+        ----------
+        X : {DataFrame, array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples,) or (n_samples, n_outputs)
+        """
+        P = self._raw_predict(X).astype(np.float64) * self._y_scale + self._y_mean
+        return P.ravel() if self._y_1d else P
