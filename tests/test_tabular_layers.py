@@ -3,6 +3,8 @@
 import numpy as np
 import pytest
 
+from sknn._core import _fused
+from sknn._core.backend import NUMBA, NUMPY
 from sknn._core.blocks import BASE_ACTIVATIONS, ParametricActivation, ScaledDense
 from sknn._core.embeddings import CategoricalEmbedding, FeatureScale, PeriodicEmbedding
 from sknn._core.ensemble import EnsembleExpand, MemberHead
@@ -188,3 +190,26 @@ def test_tabular_network_trains():
     assert solution.usable
     curve = solution.state.loss_curve
     assert curve[-1] < 0.3 * curve[0]
+
+
+@pytest.mark.skipif(not _fused.AVAILABLE, reason="needs numba")
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("learnable", [True, False])
+@pytest.mark.parametrize("base", sorted(BASE_ACTIVATIONS))
+def test_parametric_kernels_agree_with_numpy(base, learnable, dtype):
+    X, target = _table(n=40)
+    Y = _targets("squared_error", target).astype(dtype)
+    act = ParametricActivation(base, learnable)
+    layers = [ScaledDense(9, 0.1), act, ScaledDense(2)]
+    net = Network.from_layers(N_IN, layers, "squared_error", dtype=dtype)
+    rng = np.random.default_rng(0)
+    params = _perturb(net, net.init_params(rng), rng).astype(dtype)
+    X = X.astype(dtype)
+    out = {}
+    for backend in (NUMPY, NUMBA):
+        grad = np.empty_like(params)
+        loss = net.loss_grad(params, X, Y, grad, backend=backend)
+        out[backend.name] = (loss, grad)
+    rtol = 1e-4 if dtype == np.float32 else 1e-10
+    assert out["numba"][0] == pytest.approx(out["numpy"][0], rel=rtol)
+    np.testing.assert_allclose(out["numba"][1], out["numpy"][1], rtol=rtol, atol=rtol)

@@ -50,6 +50,8 @@ class Backend:
         Fused kernels by activation (or loss) name; empty for NumPy.
     steps : dict
         Fused optimizer steps by rule name; empty for NumPy.
+    parametric : dict
+        Fused parametric activations by base (``_fused.PARAMETRIC``).
     """
 
     name: str
@@ -57,6 +59,7 @@ class Backend:
     backward: dict = field(default_factory=dict)
     output: dict = field(default_factory=dict)
     steps: dict = field(default_factory=dict)
+    parametric: dict = field(default_factory=dict)
 
     @property
     def compiled(self):
@@ -149,6 +152,7 @@ NUMBA = Backend(
     backward=_fused.BACKWARD,
     output=_fused.OUTPUT,
     steps={"sgd": _fused.sgd, "adam": _fused.adam, "rmsprop": _fused.rmsprop},
+    parametric=_fused.PARAMETRIC,
 )
 """Numba's compiled kernels (:mod:`._fused`), where they exist."""
 

@@ -134,6 +134,32 @@ def _relu_grad(Z, G):
     return (Z > 0).astype(Z.dtype)
 
 
+def _selu_part(Z, out):
+    np.minimum(Z, 0, out=out)
+    return np.expm1(out, out=out)
+
+
+def _mish_part(Z, out):
+    np.logaddexp(0, Z, out=out)
+    return np.tanh(out, out=out)
+
+
+def _logistic_part(Z, out):
+    np.multiply(Z, 0.5, out=out)
+    np.tanh(out, out=out)
+    out += 1.0
+    out *= 0.5
+    return out
+
+
+BASE_PARTS = {
+    "selu": (_selu_part, None),
+    "mish": (_mish_part, _logistic_part),
+    "relu": (None, None),
+}
+"""The transcendental parts the compiled kernels read, by base:
+``(forward part, backward part)``, each ``part(Z, out)`` (None: none)."""
+
 BASE_ACTIVATIONS = {
     "selu": (_selu, _selu_grad),
     "mish": (_mish, _mish_grad),
@@ -174,7 +200,15 @@ class ParametricActivation(Layer):
         return [ParamSpec("a", (self.n_in,), False, Constant(1.0 / self.lr_mult))]
 
     def workspace(self, capacity, need_input_grad):
-        return SimpleNamespace(Z=None, G=None)
+        shape, dt = (capacity, self.n_in), self.dtype
+        return SimpleNamespace(
+            Z=None,
+            G=None,
+            out=np.empty(shape, dt),
+            G_buf=np.empty(shape, dt),
+            E=np.empty(shape, dt),
+            S=np.empty(shape, dt),
+        )
 
     def _mix(self, P):
         if not self.learnable:
@@ -186,14 +220,43 @@ class ParametricActivation(Layer):
             return G.copy()
         return (1.0 - a) * Z + a * G
 
+    def _constants(self):
+        dt = self.dtype.type
+        return dt(_SELU_L), dt(_SELU_L * _SELU_A), dt(1.0)
+
     def forward(self, A, P, buf, n, backend):
+        a = self._mix(P)
+        kernel = backend.parametric.get(self.base)
+        if kernel is not None:
+            out, G, E = buf.out[:n], buf.G_buf[:n], buf.E[:n]
+            part = BASE_PARTS[self.base][0]
+            if part is not None:
+                part(A, E)
+            mix = np.ones(self.n_in, self.dtype) if a is None else a
+            kernel[0](A, E, mix, out, G, *self._constants())
+            buf.Z, buf.G = A, G
+            return out
         G = self._g(A).astype(self.dtype, copy=False)
         buf.Z, buf.G = A, G
-        return self._apply(A, G, self._mix(P))
+        return self._apply(A, G, a)
 
     def backward(self, dA, P, G, buf, n, need_input_grad, backend):
         Z, Gz = buf.Z, buf.G
         a = self._mix(P)
+        kernel = backend.parametric.get(self.base)
+        if kernel is not None:
+            ga = G[0] if a is not None else np.empty(self.n_in, self.dtype)
+            ga[...] = 0
+            mix = np.ones(self.n_in, self.dtype) if a is None else a
+            S = buf.S[:n]
+            part = BASE_PARTS[self.base][1]
+            if part is not None:
+                part(Z, S)
+            E = buf.E[:n]
+            kernel[1](Z, Gz, E, S, dA, mix, ga, a is not None, *self._constants())
+            if a is not None:
+                ga *= self.lr_mult
+            return dA if need_input_grad else None
         if a is not None:
             (ga,) = G
             backend.sum_rows(dA * (Gz - Z), ga)
