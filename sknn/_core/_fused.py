@@ -406,24 +406,30 @@ def _param_selu_backward(Z, G, E, S, D, a, ga, learn, c1, c2, one):
 
 @_compile
 def _param_mish_forward(Z, E, a, out, G, c1, c2, one):
-    """``E = tanh(softplus(Z))``."""
+    """``E = exp(min(Z, clip))``; ``tanh(softplus(z)) = n / (n + 2)`` with
+    ``n = u (u + 2)`` (see ``blocks``)."""
+    two = one + one
     for i in range(Z.shape[0]):
         for j in range(Z.shape[1]):
-            z = Z[i, j]
-            g = z * E[i, j]
+            z, u = Z[i, j], E[i, j]
+            n = u * (u + two)
+            g = z * (n / (n + two))
             G[i, j] = g
             out[i, j] = (one - a[j]) * z + a[j] * g
 
 
 @_compile
 def _param_mish_backward(Z, G, E, S, D, a, ga, learn, c1, c2, one):
-    """``S = sigma(Z)``, the logistic function."""
+    """``E`` as in the forward pass; ``sigma(z) = u / (1 + u)``."""
+    two = one + one
     for i in range(Z.shape[0]):
         for j in range(Z.shape[1]):
-            z, g, d, t = Z[i, j], G[i, j], D[i, j], E[i, j]
+            z, g, d, u = Z[i, j], G[i, j], D[i, j], E[i, j]
             if learn:
                 ga[j] += d * (g - z)
-            slope = t + z * (one - t * t) * S[i, j]
+            n = u * (u + two)
+            t = n / (n + two)
+            slope = t + z * (one - t * t) * (u / (one + u))
             D[i, j] = d * ((one - a[j]) + a[j] * slope)
 
 

@@ -112,17 +112,26 @@ def _selu_grad(Z, G):
     return np.where(Z > 0, _SELU_L, G + _SELU_L * _SELU_A)
 
 
-def _softplus(Z):
-    return np.logaddexp(0.0, Z)
+# Mish, g(z) = z tanh(softplus(z)), from one exponential: with u = exp(z),
+# tanh(log(1 + u)) = u (u + 2) / (u (u + 2) + 2) and sigma(z) = u / (1 + u);
+# exp(min(z, MISH_CLIP)) keeps u finite, and beyond the clip both are 1 in
+# float64 (and float32) arithmetic.
+MISH_CLIP = 20.0
+
+
+def _mish_tanh_sigma(U):
+    """``tanh(softplus(z))`` and ``sigma(z)`` from ``U = exp(min(z, clip))``."""
+    N = U * (U + 2.0)
+    return N / (N + 2.0), U / (1.0 + U)
 
 
 def _mish(Z):
-    return Z * np.tanh(_softplus(Z))
+    T, _ = _mish_tanh_sigma(np.exp(np.minimum(Z, MISH_CLIP)))
+    return Z * T
 
 
 def _mish_grad(Z, G):
-    T = np.tanh(_softplus(Z))
-    sig = 0.5 * (1.0 + np.tanh(0.5 * Z))  # the logistic function, overflow-free
+    T, sig = _mish_tanh_sigma(np.exp(np.minimum(Z, MISH_CLIP)))
     return T + Z * (1.0 - T * T) * sig
 
 
@@ -140,21 +149,13 @@ def _selu_part(Z, out):
 
 
 def _mish_part(Z, out):
-    np.logaddexp(0, Z, out=out)
-    return np.tanh(out, out=out)
-
-
-def _logistic_part(Z, out):
-    np.multiply(Z, 0.5, out=out)
-    np.tanh(out, out=out)
-    out += 1.0
-    out *= 0.5
-    return out
+    np.minimum(Z, MISH_CLIP, out=out)
+    return np.exp(out, out=out)
 
 
 BASE_PARTS = {
     "selu": (_selu_part, None),
-    "mish": (_mish_part, _logistic_part),
+    "mish": (_mish_part, None),
     "relu": (None, None),
 }
 """The transcendental parts the compiled kernels read, by base:
