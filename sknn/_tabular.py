@@ -331,7 +331,7 @@ class TabularMLPClassifier(ClassifierMixin, _TabularBase):
 
     Parameters
     ----------
-    hidden_layer_sizes : array-like of int, default=(256, 256, 256)
+    hidden_layer_sizes : array-like of int, default=(256, 256)
         Width of each hidden layer.
     activation : {'selu', 'mish', 'relu'}, default='selu'
         Base activation ``g`` of the hidden layers.
@@ -384,7 +384,7 @@ None, default='from_dtype'
         AdamW's decoupled weight decay of the weights.
     batch_size : int, default=256
         Minibatch size (clipped to the number of training rows).
-    max_iter : int, default=100
+    max_iter : int, default=40
         Epochs; training runs them all and keeps the best one.
     validation_fraction : float, default=0.2
         Share of the rows held out (stratified) to choose the best epoch,
@@ -437,7 +437,7 @@ None, default='from_dtype'
 
     def __init__(
         self,
-        hidden_layer_sizes=(256, 256, 256),
+        hidden_layer_sizes=(256, 256),
         activation="selu",
         *,
         parametric_activation=True,
@@ -458,7 +458,7 @@ None, default='from_dtype'
         beta_2=0.95,
         weight_decay=0.0,
         batch_size=256,
-        max_iter=100,
+        max_iter=40,
         validation_fraction=0.2,
         select_best=True,
         label_smoothing=0.1,
@@ -600,7 +600,7 @@ class TabularMLPRegressor(RegressorMixin, _TabularBase):
 
     Parameters
     ----------
-    hidden_layer_sizes : array-like of int, default=(256, 256, 256)
+    hidden_layer_sizes : array-like of int, default=(256, 256)
     activation : {'selu', 'mish', 'relu'}, default='mish'
     parametric_activation, feature_scale, numerical_embedding, n_frequencies, \
 embedding_dim, categorical_features, max_onehot, categorical_embedding_dim, \
@@ -637,7 +637,7 @@ validation_fraction, select_best, dtype, random_state, verbose
 
     def __init__(
         self,
-        hidden_layer_sizes=(256, 256, 256),
+        hidden_layer_sizes=(256, 256),
         activation="mish",
         *,
         parametric_activation=True,
@@ -658,7 +658,7 @@ validation_fraction, select_best, dtype, random_state, verbose
         beta_2=0.95,
         weight_decay=0.0,
         batch_size=256,
-        max_iter=100,
+        max_iter=40,
         validation_fraction=0.2,
         select_best=True,
         dtype="float32",
