@@ -217,6 +217,10 @@ def parse_args(argv):
         help="override a parameter of the tabular model (repeatable)",
     )  # fmt: skip
     parser.add_argument("--ablation", action="store_true", help="ablation table")
+    parser.add_argument(
+        "--scaling", default=None, metavar="DATASET",
+        help="fit time against rows and n_ensemble on one dataset",
+    )  # fmt: skip
     parser.add_argument("--quick", action="store_true", help="smoke run")
     parser.add_argument(
         "--max-rows", type=benchlib.positive_int, default=None,
@@ -294,6 +298,50 @@ def ablation_table(results, base="tabular"):
     return "\n".join(out)
 
 
+SCALING_ROWS = (750, 1500, 3000, 6000)
+SCALING_ENSEMBLE = (1, 2, 4, 8)
+
+
+def scaling_table(name, overrides, repeats=2, quick=False):
+    """Fit time of the tabular model against rows and ``n_ensemble``.
+
+    One dataset, fixed subsamples of growing size (``n_ensemble=1``), then
+    the ensemble sizes at 3,000 rows; the best of ``repeats`` fits each, with
+    HistGradientBoosting's on the same rows for reference.
+    """
+    ds = tabular_data.DATASETS[name]
+    X, y = ds.load()
+    order = np.random.default_rng(0).permutation(len(X))
+    rows, ensemble, mid = SCALING_ROWS, SCALING_ENSEMBLE, 3000
+    if quick:
+        rows, ensemble, mid, repeats = (100, 200), (1, 2), 200, 1
+    cases = [(n, 1) for n in rows if n <= len(X)]
+    cases += [(min(mid, len(X)), k) for k in ensemble if k > 1]
+    lines = [
+        "| rows | n_ensemble | tabular fit s | hgb fit s | ratio |",
+        "| ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for n, k in cases:
+        keep = np.sort(order[:n])
+        Xn, yn = X.iloc[keep], y.iloc[keep]
+        times = {}
+        for model_name in ("tabular", "hgb"):
+            params = {**overrides, "n_ensemble": k} if model_name == "tabular" else {}
+            best = np.inf
+            for _ in range(repeats):
+                model = make_model(model_name, ds.task, 0, params, quick)
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    start = time.perf_counter()
+                    model.fit(Xn, yn)
+                    best = min(best, time.perf_counter() - start)
+            times[model_name] = best
+        t, h = times["tabular"], times["hgb"]
+        lines.append(f"| {n} | {k} | {t:.2f} | {h:.2f} | {t / h:.1f} |")
+        benchlib.log(lines[-1])
+    return "\n".join(lines)
+
+
 def main(argv=None):
     args = parse_args(argv)
     benchlib.import_sknn()
@@ -312,6 +360,18 @@ def main(argv=None):
     env = benchlib.environment_line(extra)
     benchlib.log(env)
     before = benchlib.load_average()
+    if args.scaling:
+        table = scaling_table(args.scaling, overrides, quick=args.quick)
+        benchlib.report(
+            f"Tabular MLP fit time against rows and n_ensemble ({args.scaling})",
+            env,
+            before,
+            benchlib.load_average(),
+            table,
+            "Best of two fits each; ratio = tabular / HistGradientBoosting.",
+            args.markdown,
+        )
+        return 0
     results = []
     for ds in _datasets(args):
         res = run_dataset(ds, models, overrides, args.quick, args.max_rows)

@@ -148,3 +148,11 @@ def test_tabular_ablation_quick_run(capsys):
     out = capsys.readouterr().out
     for variant in bench.ABLATIONS:
         assert f"| {variant} | " in out
+
+
+def test_tabular_scaling_quick_run(capsys):
+    bench = _load("tabular")
+    bench.main(["--quick", "--scaling", "sklearn/breast_cancer"])
+    out = capsys.readouterr().out
+    rows = re.findall(r"^\| (\d+) \| (\d+) \| \d+\.\d+ \| \d+\.\d+ \|", out, re.M)
+    assert rows == [("100", "1"), ("200", "1"), ("200", "2")]

@@ -30,11 +30,12 @@ DOCUMENTS = {
     "readme": ROOT / "README.md",
     "user-guide": ROOT / "docs" / "user_guide.md",
     "docs-index": ROOT / "docs" / "index.md",
+    "tabular": ROOT / "docs" / "tabular.md",
 }
 # docs/api.md is left out: its ```python blocks are call signatures.
 # Lower bounds, so that a broken parser (or a fence style it does not know)
 # cannot make the suite pass by finding nothing to run.
-MIN_BLOCKS = {"readme": 5, "user-guide": 7, "docs-index": 1}
+MIN_BLOCKS = {"readme": 6, "user-guide": 7, "docs-index": 1, "tabular": 1}
 TIMEOUT_S = 120
 
 # An opening fence "```python" (optionally indented, optionally with trailing
