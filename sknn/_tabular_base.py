@@ -1,0 +1,306 @@
+"""What the tabular classifier and regressor share: parameters, encoding,
+the network's layers, the one training call and prediction (see
+:mod:`sknn._tabular`)."""
+
+from __future__ import annotations
+
+import math
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.model_selection import train_test_split
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ._core.blocks import BASE_ACTIVATIONS, ParametricActivation, ScaledDense
+from ._core.embeddings import CategoricalEmbedding, FeatureScale, PeriodicEmbedding
+from ._core.ensemble import EnsembleExpand, MemberHead
+from ._core.layers import Dense, Dropout
+from ._core.network import Network
+from ._core.optimizers import SHAPES, AdamW, Schedule
+from ._core.solvers import StochasticSolver
+from ._core.threads import blas_limit, forward_macs
+from ._core.training import LoopConfig
+from ._tabular_encode import TableEncoder, _is_dataframe
+from ._validation import _check_weights
+
+__all__ = ["_TabularBase"]
+
+_PREDICT_CHUNK = 8192
+_INIT_ROWS = 2048
+_FEATURE_SCALE_LR = 6.0
+_BIAS_LR = 0.1
+_MIN_VALIDATION = 10  # fewer held-out rows than this: keep the last epoch
+
+
+class _TabularBase(BaseEstimator):
+    """What the tabular classifier and regressor share: encoding, the network,
+    the one training call and prediction."""
+
+    _parameter_constraints: dict = {
+        "hidden_layer_sizes": [
+            "array-like",
+            Interval(Integral, 1, None, closed="left"),
+        ],
+        "activation": [StrOptions(set(BASE_ACTIVATIONS))],
+        "parametric_activation": ["boolean"],
+        "feature_scale": ["boolean"],
+        "numerical_embedding": [StrOptions({"periodic"}), None],
+        "n_frequencies": [Interval(Integral, 1, None, closed="left")],
+        "embedding_dim": [Interval(Integral, 1, None, closed="left")],
+        "categorical_features": ["array-like", StrOptions({"from_dtype"}), None],
+        "max_onehot": [Interval(Integral, 0, None, closed="left")],
+        "categorical_embedding_dim": [Interval(Integral, 1, None, closed="left")],
+        "parametrization": [StrOptions({"ntp", "standard"})],
+        "n_ensemble": [Interval(Integral, 1, None, closed="left")],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "dropout_schedule": [StrOptions({"constant", *SHAPES})],
+        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+        "learning_rate": [StrOptions(set(Schedule.KINDS) - {"adaptive"})],
+        "beta_1": [Interval(Real, 0, 1, closed="left")],
+        "beta_2": [Interval(Real, 0, 1, closed="left")],
+        "weight_decay": [Interval(Real, 0, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "validation_fraction": [Interval(Real, 0, 1, closed="left")],
+        "select_best": ["boolean"],
+        "dtype": [StrOptions({"float32", "float64"})],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        tags.input_tags.sparse = True
+        tags.input_tags.categorical = True
+        tags.input_tags.string = True
+        return tags
+
+    # ------------------------------------------------------------ input
+    def _check_X(self, X, reset):
+        if _is_dataframe(X):
+            validate_data(self, X, skip_check_array=True, reset=reset)
+            if X.shape[0] < 1:
+                raise ValueError(
+                    f"Found array with 0 sample(s) (shape={X.shape}) while a "
+                    "minimum of 1 is required."
+                )
+            if X.shape[1] < 1:
+                raise ValueError(
+                    f"Found array with 0 feature(s) (shape={X.shape}) while a "
+                    "minimum of 1 is required."
+                )
+            return X
+        return validate_data(
+            self,
+            X,
+            reset=reset,
+            accept_sparse=["csr", "csc"],
+            dtype="numeric",
+            ensure_all_finite="allow-nan",
+        )
+
+    def _encode(self, X):
+        Z = self._encoder.transform(X, self._dtype())
+        if not np.isfinite(Z).all():  # finite float64 overflowing float32
+            raise ValueError(
+                f"Input X contains a value too large for dtype('{self.dtype}')."
+            )
+        return Z
+
+    def _dtype(self):
+        return np.dtype(self.dtype)
+
+    def _hidden_sizes(self):
+        sizes = self.hidden_layer_sizes
+        sizes = list(sizes) if hasattr(sizes, "__iter__") else [sizes]
+        if not sizes or any(
+            not isinstance(s, Integral) or isinstance(s, bool) or s <= 0 for s in sizes
+        ):
+            raise ValueError(
+                f"hidden_layer_sizes must be positive integers, got {sizes}."
+            )
+        return [int(s) for s in sizes]
+
+    # ------------------------------------------------------------ network
+    def _layers(self, n_outputs):
+        enc, ntp = self._encoder, self.parametrization == "ntp"
+        layers = []
+        if enc.cardinalities_:
+            layers.append(
+                CategoricalEmbedding(enc.cardinalities_, self.categorical_embedding_dim)
+            )
+        if self.feature_scale:
+            layers.append(FeatureScale(_FEATURE_SCALE_LR))
+        if self.numerical_embedding == "periodic" and enc.n_numeric_ > 0:
+            layers.append(
+                PeriodicEmbedding(
+                    enc.n_numeric_, self.n_frequencies, self.embedding_dim
+                )
+            )
+        k = self.n_ensemble
+        if k > 1:
+            layers.append(EnsembleExpand(k))
+        self._dropouts = []
+        for width in self._hidden_sizes():
+            layers.append(ScaledDense(width, _BIAS_LR) if ntp else Dense(width))
+            layers.append(
+                ParametricActivation(self.activation, self.parametric_activation)
+            )
+            if self.dropout > 0:
+                self._dropouts.append(Dropout(self.dropout))
+                layers.append(self._dropouts[-1])
+        if k > 1:
+            layers.append(MemberHead(k, n_outputs))
+        else:
+            layers.append(ScaledDense(n_outputs) if ntp else Dense(n_outputs))
+        return layers
+
+    def _dropout_callback(self):
+        """Set the dropout rate of the next epoch from ``dropout_schedule``."""
+        if not self._dropouts or self.dropout_schedule == "constant":
+            return []
+        shape, max_iter = SHAPES[self.dropout_schedule], self.max_iter
+
+        def schedule(record):
+            frac = min((record["epoch"] + 0.5) / max_iter, 1.0)
+            for layer in self._dropouts:
+                layer.rate = self.dropout * shape(frac)
+            return False
+
+        return [schedule]
+
+    def _split(self, X, Y, sw, y_strat, val, rng):
+        """``(X, Y, sw, Xv, Yv, swv)``: the training and validation rows."""
+        if val is not None:
+            return (X, Y, sw, *val)
+        n_val = math.ceil(self.validation_fraction * X.shape[0])
+        if not self.select_best or n_val < _MIN_VALIDATION:
+            return X, Y, sw, None, None, None
+        idx = np.arange(X.shape[0])
+        seed = int(rng.integers(np.iinfo(np.int32).max))
+        stratify = y_strat
+        if stratify is not None:
+            _, counts = np.unique(stratify, return_counts=True)
+            if counts.min() < 2 or n_val < counts.size:
+                stratify = None
+        tr, va = train_test_split(
+            idx, test_size=n_val, random_state=seed, stratify=stratify
+        )
+        tr, va = np.sort(tr), np.sort(va)
+        if sw is None:
+            return X[tr], Y[tr], None, X[va], Y[va], None
+        return X[tr], Y[tr], sw[tr], X[va], Y[va], sw[va]
+
+    def _fit(self, X, y, sample_weight, X_val, y_val):
+        self._validate_params()
+        if y is None:
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target y "
+                "is None."
+            )
+        X = self._check_X(X, reset=True)
+        y = self._check_y(y, X.shape[0])
+        self._encoder = TableEncoder(self.categorical_features, self.max_onehot)
+        self._encoder.fit(X)
+        self.is_categorical_ = self._encoder.is_categorical_
+        dtype = self._dtype()
+        Z = self._encode(X)
+        sw = _check_weights(sample_weight, Z.shape[0], dtype)
+        Y, y_strat, sw = self._targets(y, sw)
+        val = None
+        if X_val is not None or y_val is not None:
+            if X_val is None or y_val is None:
+                raise ValueError("X_val and y_val must be given together.")
+            Zv = self._encode(self._check_X(X_val, reset=False))
+            val = self._val_targets(Zv, self._check_y(y_val, Zv.shape[0]))
+        rng = np.random.default_rng(
+            self.random_state
+            if self.random_state is None or isinstance(self.random_state, Integral)
+            else self.random_state.randint(np.iinfo(np.int32).max)
+        )
+        Z, Y, sw, Zv, Yv, swv = self._split(Z, Y, sw, y_strat, val, rng)
+
+        net = Network.from_layers(
+            Z.shape[1], self._layers(Y.shape[1]), self._loss, dtype=dtype
+        )
+        params = net.init_params(rng)
+        if self.parametrization == "ntp":
+            rows = rng.permutation(Z.shape[0])[:_INIT_ROWS]
+            net.data_init(params, Z[rows], rng)
+        batch = min(self.batch_size, Z.shape[0])
+        config = LoopConfig(
+            batch_size=batch,
+            max_iter=self.max_iter,
+            tol=0.0,
+            n_iter_no_change=np.inf,
+            verbose=bool(self.verbose),
+        )
+        optimizer = AdamW(
+            self.beta_1, self.beta_2, 1e-8, self.weight_decay, net.n_coefs
+        )
+        schedule = Schedule(
+            self.learning_rate, self.learning_rate_init, max_iter=self.max_iter
+        )
+        validate = None
+        if Zv is not None:
+            val_loss = self._val_loss(net, Yv, swv)
+
+            def validate(p):
+                loss = val_loss(p, Zv)
+                return -loss, loss
+
+        solver = StochasticSolver(
+            optimizer, schedule, config, validate, self._dropout_callback()
+        )
+        solution = solver.solve(net, params, Z, Y, rng, sample_weight=sw)
+        for layer in self._dropouts:  # fitted models record the base rate
+            layer.rate = self.dropout
+        if not solution.usable:
+            raise ValueError(
+                "Solver produced non-finite parameter weights. Lower "
+                "learning_rate_init or check the input for extreme values."
+            )
+        state = solution.state
+        self._net, self._params = net, params
+        self.n_iter_ = solution.n_iter
+        self.loss_curve_ = list(state.loss_curve)
+        if Zv is not None:
+            self.validation_scores_ = list(state.validation_scores)
+            self.best_epoch_ = int(np.argmax(self.validation_scores_)) + 1
+            self.best_validation_score_ = float(max(self.validation_scores_))
+        else:
+            self.validation_scores_ = None
+            self.best_epoch_ = self.n_iter_
+            self.best_validation_score_ = None
+        return self
+
+    def _val_loss(self, net, Yv, swv):
+        """``loss(params, X)``: the (weighted) validation loss, without label
+        smoothing."""
+
+        def loss(params, X):
+            return net.loss.value(Yv, self._forward(X, net, params), swv)
+
+        return loss
+
+    def _forward(self, Z, net=None, params=None):
+        """The network's outputs for encoded rows, in chunks."""
+        net = self._net if net is None else net
+        params = self._params if params is None else params
+        macs = forward_macs(
+            net.coef_shapes, min(Z.shape[0], _PREDICT_CHUNK) * net.members
+        )
+        with blas_limit(macs):
+            parts = [
+                net.predict(params, Z[i : i + _PREDICT_CHUNK])
+                for i in range(0, Z.shape[0], _PREDICT_CHUNK)
+            ]
+        return parts[0] if len(parts) == 1 else np.concatenate(parts)
+
+    def _raw_predict(self, X):
+        check_is_fitted(self, "_net")
+        X = self._check_X(X, reset=False)
+        return self._forward(self._encode(X))
