@@ -47,7 +47,7 @@ ABLATIONS = {
         parametrization="standard", learning_rate_init=2e-3
     ),
     "no label smoothing": dict(label_smoothing=0.0),
-    "constant learning rate": dict(learning_rate="constant", learning_rate_init=0.01),
+    "coslog4 schedule at 0.04": dict(learning_rate="coslog4", learning_rate_init=0.04),
     "beta_2=0.999": dict(beta_2=0.999),
     "no dropout": dict(dropout=0.0),
     "constant dropout": dict(dropout_schedule="constant"),
@@ -95,13 +95,30 @@ def _standardised(regressor):
 
 
 def _realmlp(task, seed):
-    """pytabkit's RealMLP-TD, or None when pytabkit is not installed."""
+    """pytabkit's RealMLP-TD, or None when pytabkit is not installed.
+
+    RealMLP refuses missing numeric values, so they are imputed with the
+    median and flagged (its categorical columns pass through as they are).
+    """
     try:
         from pytabkit import RealMLP_TD_Classifier, RealMLP_TD_Regressor
     except ImportError:
         return None
+    from sklearn.compose import make_column_selector, make_column_transformer
+    from sklearn.impute import SimpleImputer
+    from sklearn.pipeline import make_pipeline
+
     cls = RealMLP_TD_Regressor if task == "regression" else RealMLP_TD_Classifier
-    return cls(random_state=seed, n_threads=1, device="cpu", verbosity=0)
+    impute = make_column_transformer(
+        (
+            SimpleImputer(strategy="median", add_indicator=True),
+            make_column_selector(dtype_include=["number", "bool"]),
+        ),
+        ("passthrough", make_column_selector(dtype_include="category")),
+        verbose_feature_names_out=False,
+    ).set_output(transform="pandas")
+    model = cls(random_state=seed, n_threads=1, device="cpu", verbosity=0)
+    return make_pipeline(impute, model)
 
 
 def make_model(name, task, seed, overrides, quick):
@@ -175,7 +192,8 @@ def run_dataset(ds, models, overrides, quick, max_rows=None):
             continue  # a classifier-only variant
         scores, seconds = [], []
         for seed, (tr, te) in enumerate(folds):
-            model = make_model(name, ds.task, seed, {**overrides, **params}, quick)
+            kind = "tabular" if name in ABLATIONS else name
+            model = make_model(kind, ds.task, seed, {**overrides, **params}, quick)
             if model is None:
                 break
             with warnings.catch_warnings():

@@ -144,7 +144,7 @@ def test_tabular_benchmark_quick_run(capsys):
 
 def test_tabular_ablation_quick_run(capsys):
     bench = _load("tabular")
-    bench.main(["--quick", "--ablation", "--datasets", "sklearn/diabetes"])
+    bench.main(["--quick", "--ablation", "--datasets", "sklearn/breast_cancer"])
     out = capsys.readouterr().out
     for variant in bench.ABLATIONS:
         assert f"| {variant} | " in out

@@ -202,7 +202,7 @@ SWITCHES = {
     "relu": dict(activation="relu"),
     "no_dropout": dict(dropout=0.0),
     "constant_dropout": dict(dropout_schedule="constant"),
-    "constant_lr": dict(learning_rate="constant", learning_rate_init=0.01),
+    "coslog4_lr": dict(learning_rate="coslog4", learning_rate_init=0.04),
     "beta2_0999": dict(beta_2=0.999),
     "weight_decay": dict(weight_decay=0.1),
     "no_select_best": dict(select_best=False),
