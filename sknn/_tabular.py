@@ -423,7 +423,12 @@ validation_fraction, select_best, dtype, random_state, verbose
         Y = y.reshape(y.shape[0], -1)
         self.n_outputs_ = Y.shape[1]
         self._y_mean = Y.mean(axis=0)
-        std = Y.std(axis=0)
+        # the standard deviation of the deviations scaled to at most 1, so
+        # that targets near the float64 limit do not overflow it
+        dev = Y - self._y_mean
+        top = np.abs(dev).max(axis=0)
+        top = np.where(top > 0, top, 1.0)
+        std = (dev / top).std(axis=0) * top
         self._y_scale = np.where(std > 0, std, 1.0)
         return self._standardise(Y), None, sw
 
@@ -431,6 +436,14 @@ validation_fraction, select_best, dtype, random_state, verbose
         return ((Y - self._y_mean) / self._y_scale).astype(self._dtype())
 
     def _val_targets(self, Zv, y_val):
+        if (y_val.ndim == 1) != self._y_1d or (
+            y_val.reshape(y_val.shape[0], -1).shape[1] != self.n_outputs_
+        ):
+            raise ValueError(
+                f"y_val has shape {y_val.shape}, but y has {self.n_outputs_} "
+                f"output(s) {'as a 1D array' if self._y_1d else 'as columns'}; "
+                "they must match."
+            )
         return Zv, self._standardise(y_val.reshape(y_val.shape[0], -1)), None
 
     def __sklearn_tags__(self):

@@ -30,6 +30,7 @@ import scipy.sparse as sp
 __all__ = ["TableEncoder"]
 
 _CLIP = 3.0
+_HUGE = 1e300
 
 
 def _is_dataframe(X):
@@ -95,7 +96,8 @@ class _Numeric:
                 "Input X contains infinity or a value too large for dtype('float64')."
             )
         z = (x - self.center) / self.scale
-        z /= np.sqrt(1.0 + (z / _CLIP) ** 2)
+        np.clip(z, -_HUGE, _HUGE, out=z)  # a finite x whose z overflowed
+        z /= np.hypot(1.0, z / _CLIP)  # sqrt(1 + (z / 3)^2) without overflow
         missing = np.isnan(z)
         z[missing] = 0.0
         return z, missing
@@ -104,7 +106,7 @@ class _Numeric:
 @dataclass
 class _Categorical:
     index: int
-    levels: np.ndarray  # sorted distinct values seen in fit (missing excluded)
+    levels: list  # sorted distinct values seen in fit (missing excluded)
     has_missing: bool
     onehot: bool
 
@@ -152,9 +154,7 @@ def _sorted_levels(seen):
         values.sort()
     except TypeError:
         values.sort(key=str)
-    out = np.empty(len(values), dtype=object)
-    out[:] = values
-    return out
+    return [v.item() if isinstance(v, np.generic) else v for v in values]
 
 
 class TableEncoder:

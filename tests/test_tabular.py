@@ -3,6 +3,7 @@ scikit-learn citizenship."""
 
 import math
 import pickle
+import warnings
 
 import numpy as np
 import pytest
@@ -311,3 +312,55 @@ def test_dropout_follows_its_schedule_and_the_fit_keeps_the_base_rate():
     (callback,) = clf._dropout_callback()
     callback({"epoch": 27})
     assert layer.rate == pytest.approx(0.2 * SHAPES["flat_cos"](27.5 / 30))
+
+
+def test_extreme_values_are_clipped_not_treated_as_missing():
+    x = np.concatenate([np.arange(100.0), [1e300, -1e300, 1e308, np.nan]])
+    enc = TableEncoder().fit(x[:, None])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no overflow on the way
+        Z = enc.transform(x[:, None])
+    np.testing.assert_allclose(Z[100:103, 0], [3.0, -3.0, 3.0])
+    assert Z[103, 0] == 0.0 and Z[103, 1] == 1.0  # only the NaN is missing
+    assert not Z[:103, 1].any()
+
+
+def test_select_best_false_refuses_validation_data():
+    X, signal = _frame(n=80)
+    y = _labels(signal)
+    with pytest.raises(ValueError, match="select_best=False"):
+        TabularMLPClassifier(**SMALL, select_best=False).fit(
+            X, y, X_val=X[:20], y_val=y[:20]
+        )
+
+
+def test_validation_targets_must_have_the_outputs_of_y():
+    X, y = make_regression(100, 3, n_targets=2, random_state=0)
+    with pytest.raises(ValueError, match="y_val has shape"):
+        TabularMLPRegressor(**SMALL).fit(X, y, X_val=X[:20], y_val=y[:20, 0])
+    with pytest.raises(ValueError, match="y_val has shape"):
+        TabularMLPRegressor(**SMALL).fit(X, y[:, 0], X_val=X[:20], y_val=y[:20])
+
+
+def test_a_large_validation_fraction_still_splits():
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(100, 3)), rng.integers(0, 5, 100)
+    clf = TabularMLPClassifier(**SMALL, validation_fraction=0.97).fit(X, y)
+    assert len(clf.validation_scores_) == clf.n_iter_
+
+
+def test_huge_targets_give_finite_predictions():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(100, 3))
+    y = (X[:, 0] + 0.1 * rng.normal(size=100)) * 1e300
+    reg = TabularMLPRegressor(**SMALL).fit(X, y)
+    P = reg.predict(X)
+    assert np.isfinite(P).all()
+    assert np.corrcoef(P / 1e300, y / 1e300)[0, 1] > 0.5
+
+
+def test_all_zero_validation_weights_are_an_error():
+    X, signal = _frame(n=100)
+    zero = {"no": 0.0, "yes": 0.0}
+    with pytest.raises(ValueError, match="all zero"):
+        TabularMLPClassifier(**SMALL, class_weight=zero).fit(X, _labels(signal))
