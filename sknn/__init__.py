@@ -10,6 +10,7 @@ more optimizers and schedules, gradient clipping and per-epoch callbacks.
 
 from sknn._display import TrainingCurveDisplay
 from sknn._mlp import MLPClassifierNN, MLPRegressorNN
+from sknn._persistence import skops_trusted_types
 from sknn._tabular import TabularMLPClassifier, TabularMLPRegressor
 from sknn._version import __version__
 
@@ -20,4 +21,5 @@ __all__ = [
     "TabularMLPRegressor",
     "TrainingCurveDisplay",
     "__version__",
+    "skops_trusted_types",
 ]

@@ -28,8 +28,8 @@ from ._core.optimizers import OPTIMIZERS, Schedule, make_optimizer
 from ._core.solvers import LBFGSSolver, StochasticSolver, StopReason
 from ._core.threads import blas_limit, forward_macs
 from ._core.training import LoopConfig
+from ._persistence import _Persistent
 from ._validation import _check_weights, _ValidationMixin
-from ._version import __version__
 
 # the options of ``solver``, ``activation`` and ``learning_rate`` come from
 # the core's registries (and so do their docs: see ``_docstrings``)
@@ -50,7 +50,7 @@ def _make_rng(random_state):
     raise ValueError(f"random_state={random_state!r} cannot seed a generator.")
 
 
-class _BaseMLP(_ValidationMixin, BaseEstimator):
+class _BaseMLP(_Persistent, _ValidationMixin, BaseEstimator):
     """Shared machinery of :class:`MLPClassifierNN` and :class:`MLPRegressorNN`."""
 
     _parameter_constraints: dict = {
@@ -539,25 +539,11 @@ default=None
         # leaves some validated attributes but no model
         return "coefs_" in self.__dict__
 
-    def __getstate__(self):
-        # a new dict: on Python >= 3.11 the parent may return self.__dict__;
-        # the prediction network is rebuilt on load (its flat vector would
-        # store every weight a second time)
-        state = {**super().__getstate__(), "_sknn_version": __version__}
-        state.pop("_fitted_net", None)
-        return state
+    # the prediction network is rebuilt on load (its flat vector would store
+    # every weight a second time)
+    _TRANSIENT = ("_fitted_net",)
 
-    def __setstate__(self, state):
-        version = state.pop("_sknn_version", None)
-        if version is not None and version != __version__:
-            warnings.warn(
-                f"Trying to unpickle {type(self).__name__} from sknn version "
-                f"{version} when using version {__version__}. This might lead to "
-                "breaking code or invalid results. Use at your own risk.",
-                UserWarning,
-                stacklevel=2,
-            )
-        super().__setstate__(state)
+    def _rebuild(self):
         coefs = self.__dict__.get("coefs_")
         if coefs and hasattr(self, "out_activation_"):
             net, params = self._prediction_network(np.dtype(coefs[0].dtype))

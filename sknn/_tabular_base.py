@@ -22,6 +22,7 @@ from ._core.optimizers import SHAPES, AdamW, Schedule
 from ._core.solvers import StochasticSolver
 from ._core.threads import blas_limit, forward_macs
 from ._core.training import LoopConfig
+from ._persistence import _Persistent
 from ._tabular_encode import TableEncoder, _is_dataframe
 from ._validation import _check_weights
 
@@ -34,9 +35,16 @@ _BIAS_LR = 0.1
 _MIN_VALIDATION = 10  # fewer held-out rows than this: keep the last epoch
 
 
-class _TabularBase(BaseEstimator):
+class _TabularBase(_Persistent, BaseEstimator):
     """What the tabular classifier and regressor share: encoding, the network,
     the one training call and prediction."""
+
+    # rebuilt from the encoder and the flat parameters on load
+    _TRANSIENT = ("_net", "_dropouts")
+
+    def _rebuild(self):
+        if "_params" in self.__dict__:
+            self._net = self._network(self._n_outputs)
 
     _parameter_constraints: dict = {
         "hidden_layer_sizes": [
@@ -75,7 +83,6 @@ class _TabularBase(BaseEstimator):
         tags.input_tags.allow_nan = True
         tags.input_tags.sparse = True
         tags.input_tags.categorical = True
-        tags.input_tags.string = True
         return tags
 
     # ------------------------------------------------------------ input
@@ -158,6 +165,15 @@ class _TabularBase(BaseEstimator):
             layers.append(ScaledDense(n_outputs) if ntp else Dense(n_outputs))
         return layers
 
+    def _network(self, n_outputs):
+        """The network of this estimator's parameters for the fitted encoder."""
+        return Network.from_layers(
+            self._encoder.n_output_,
+            self._layers(n_outputs),
+            self._loss,
+            dtype=self._dtype(),
+        )
+
     def _dropout_callback(self):
         """Set the dropout rate of the next epoch from ``dropout_schedule``."""
         if not self._dropouts or self.dropout_schedule == "constant":
@@ -175,7 +191,7 @@ class _TabularBase(BaseEstimator):
     def _split(self, X, Y, sw, y_strat, val, rng):
         """``(X, Y, sw, Xv, Yv, swv)``: the training and validation rows."""
         if val is not None:
-            return (X, Y, sw, *val)
+            return self._check_val_weights((X, Y, sw, *val))
         n_val = math.ceil(self.validation_fraction * X.shape[0])
         if not self.select_best or n_val < _MIN_VALIDATION:
             return X, Y, sw, None, None, None
@@ -184,15 +200,27 @@ class _TabularBase(BaseEstimator):
         stratify = y_strat
         if stratify is not None:
             _, counts = np.unique(stratify, return_counts=True)
-            if counts.min() < 2 or n_val < counts.size:
-                stratify = None
+            n_train = X.shape[0] - n_val
+            if counts.min() < 2 or min(n_val, n_train) < counts.size:
+                stratify = None  # too few rows per class on one side
         tr, va = train_test_split(
             idx, test_size=n_val, random_state=seed, stratify=stratify
         )
         tr, va = np.sort(tr), np.sort(va)
         if sw is None:
             return X[tr], Y[tr], None, X[va], Y[va], None
-        return X[tr], Y[tr], sw[tr], X[va], Y[va], sw[va]
+        return self._check_val_weights((X[tr], Y[tr], sw[tr], X[va], Y[va], sw[va]))
+
+    @staticmethod
+    def _check_val_weights(split):
+        swv = split[5]
+        if swv is not None and not swv.sum() > 0:
+            raise ValueError(
+                "The validation rows' weights (sample_weight times class_weight) "
+                "are all zero, so no epoch can be chosen on them. Give some "
+                "validation rows a positive weight, or set select_best=False."
+            )
+        return split
 
     def _fit(self, X, y, sample_weight, X_val, y_val):
         self._validate_params()
@@ -214,6 +242,12 @@ class _TabularBase(BaseEstimator):
         if X_val is not None or y_val is not None:
             if X_val is None or y_val is None:
                 raise ValueError("X_val and y_val must be given together.")
+            if not self.select_best:
+                raise ValueError(
+                    "X_val and y_val choose the best epoch, but select_best=False "
+                    "keeps the last one. Set select_best=True to use them, or "
+                    "leave them out."
+                )
             Zv = self._encode(self._check_X(X_val, reset=False))
             val = self._val_targets(Zv, self._check_y(y_val, Zv.shape[0]))
         rng = np.random.default_rng(
@@ -223,9 +257,8 @@ class _TabularBase(BaseEstimator):
         )
         Z, Y, sw, Zv, Yv, swv = self._split(Z, Y, sw, y_strat, val, rng)
 
-        net = Network.from_layers(
-            Z.shape[1], self._layers(Y.shape[1]), self._loss, dtype=dtype
-        )
+        self._n_outputs = Y.shape[1]
+        net = self._network(self._n_outputs)
         params = net.init_params(rng)
         if self.parametrization == "ntp":
             rows = rng.permutation(Z.shape[0])[:_INIT_ROWS]
@@ -269,8 +302,9 @@ class _TabularBase(BaseEstimator):
         self.loss_curve_ = list(state.loss_curve)
         if Zv is not None:
             self.validation_scores_ = list(state.validation_scores)
-            self.best_epoch_ = int(np.argmax(self.validation_scores_)) + 1
-            self.best_validation_score_ = float(max(self.validation_scores_))
+            scores = np.asarray(self.validation_scores_, dtype=float)
+            self.best_epoch_ = int(np.nanargmax(scores)) + 1
+            self.best_validation_score_ = float(scores[self.best_epoch_ - 1])
         else:
             self.validation_scores_ = None
             self.best_epoch_ = self.n_iter_

@@ -989,7 +989,7 @@ def test_pickled_payload_records_version(fitted_pair):
     _, clf, _ = fitted_pair
     state = clf.__reduce_ex__(pickle.HIGHEST_PROTOCOL)[2]
     assert state["_sknn_version"] == sknn.__version__
-    assert state["_sknn_version"] == sknn._base.__version__
+    assert state["_sknn_version"] == sknn._persistence.__version__
     # the estimator itself is not changed by pickling
     assert "_sknn_version" not in clf.__dict__
 
@@ -1035,7 +1035,7 @@ def test_unpickling_other_version_warns(fitted_pair, which):
 def test_unpickling_payload_from_other_version_warns(fitted_pair, monkeypatch):
     """A payload written while sknn reported another version."""
     Xb, clf, _ = fitted_pair
-    monkeypatch.setattr(sknn._base, "__version__", "9.9.9")
+    monkeypatch.setattr(sknn._persistence, "__version__", "9.9.9")
     payload = pickle.dumps(clf)
     monkeypatch.undo()
     with pytest.warns(UserWarning, match=r"9\.9\.9") as record:
