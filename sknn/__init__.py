@@ -8,7 +8,7 @@ more optimizers and schedules, gradient clipping and per-epoch callbacks.
 (categorical columns, missing values) with defaults chosen for real tables.
 """
 
-from sknn._display import TrainingCurveDisplay
+from sknn._display import TrainingCurveComparisonDisplay, TrainingCurveDisplay
 from sknn._mlp import MLPClassifierNN, MLPRegressorNN
 from sknn._persistence import skops_trusted_types
 from sknn._tabular import TabularMLPClassifier, TabularMLPRegressor
@@ -19,6 +19,7 @@ __all__ = [
     "MLPRegressorNN",
     "TabularMLPClassifier",
     "TabularMLPRegressor",
+    "TrainingCurveComparisonDisplay",
     "TrainingCurveDisplay",
     "__version__",
     "skops_trusted_types",

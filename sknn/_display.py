@@ -1,37 +1,132 @@
-"""Training-curve plot in scikit-learn's Display style."""
+"""Training-curve plots in scikit-learn's Display style.
+
+:class:`TrainingCurveDisplay` draws one fitted model's curves: the training
+loss and, when the model validated, the validation loss on the same axis and
+the validation metric (named for what it is) on a second one, with the epoch
+whose weights were kept marked.  :class:`TrainingCurveComparisonDisplay`
+draws several models' curves on one figure.
+"""
 
 from __future__ import annotations
 
 import numpy as np
+from sklearn.base import is_classifier
 from sklearn.utils.validation import check_is_fitted
 
-__all__ = ["TrainingCurveDisplay"]
+__all__ = ["TrainingCurveComparisonDisplay", "TrainingCurveDisplay"]
+
+
+def _pyplot():
+    try:
+        import matplotlib.pyplot as plt
+    except ImportError as exc:  # pragma: no cover - depends on the install
+        raise ImportError(
+            "The training-curve displays need matplotlib: pip install 'sknn[plot]'."
+        ) from exc
+    return plt
+
+
+def _final_estimator(estimator):
+    """The last step of a Pipeline (recursively), or the estimator itself."""
+    while hasattr(estimator, "steps") and hasattr(estimator, "_final_estimator"):
+        estimator = estimator[-1]
+    return estimator
+
+
+def _metric(estimator):
+    """``(name, sign)`` of the validation score: the score times ``sign`` is
+    what is plotted; None as name when the score is a negated loss."""
+    scoring = getattr(estimator, "scoring", None)
+    if not hasattr(estimator, "scoring"):  # the tabular pair: -validation loss
+        return None, 1.0
+    if scoring is None:
+        return ("accuracy" if is_classifier(estimator) else "R2"), 1.0
+    if scoring == "loss":
+        return None, 1.0
+    if isinstance(scoring, str):
+        if scoring.startswith("neg_"):
+            return scoring[4:].replace("_", " "), -1.0
+        return scoring.replace("_", " "), 1.0
+    return getattr(scoring, "__name__", "validation score").replace("_", " "), 1.0
+
+
+def _curves(estimator):
+    """The arrays a display draws, from a fitted sknn estimator."""
+    est = _final_estimator(estimator)
+    check_is_fitted(est)
+    loss = getattr(est, "loss_curve_", None)
+    if loss is None:
+        if getattr(est, "solver", None) == "lbfgs":
+            raise ValueError(
+                f"{type(est).__name__} was fitted with solver='lbfgs', which "
+                "records no per-epoch curve: use a stochastic solver."
+            )
+        raise ValueError(
+            f"{type(est).__name__} has no loss_curve_: the training-curve "
+            "displays plot sknn estimators fitted with a stochastic solver."
+        )
+    scores = getattr(est, "validation_scores_", None)
+    out = dict(
+        loss_curve=list(loss),
+        validation_loss=None,
+        validation_metric=None,
+        metric_name=None,
+        best_epoch=None,
+        estimator_name=type(est).__name__,
+    )
+    if scores is None:
+        return out
+    scores = np.asarray(scores, dtype=float)
+    name, sign = _metric(est)
+    history = getattr(est, "history_", None)
+    if name is None:  # the score is the negated validation loss
+        out["validation_loss"] = list(-scores)
+    else:
+        out["validation_metric"] = list(sign * scores)
+        out["metric_name"] = name
+        if history and all(r.get("val_loss") is not None for r in history):
+            out["validation_loss"] = [r["val_loss"] for r in history]
+    kept = getattr(est, "best_epoch_", None)  # the tabular pair records it
+    if kept is None and np.isfinite(scores).any():
+        kept = int(np.nanargmax(scores)) + 1  # early stopping keeps the best
+    out["best_epoch"] = kept
+    return out
 
 
 class TrainingCurveDisplay:
-    """Training loss and validation score of a fitted sknn estimator per epoch.
+    """Training and validation curves of a fitted sknn estimator.
 
-    Build it with :meth:`from_estimator`; :meth:`plot` draws it (matplotlib is
-    needed only for plotting: ``pip install sknn[plot]``).
+    Build it with :meth:`from_estimator` (a Pipeline is read through its last
+    step); :meth:`plot` draws it (matplotlib is needed only for plotting:
+    ``pip install sknn[plot]``).
 
     Parameters
     ----------
     loss_curve : array-like of shape (n_epochs,)
         Training loss of each epoch.
-    validation_scores : array-like of shape (n_epochs,) or None
-        Validation score of each epoch, if the model validated.
+    validation_loss : array-like of shape (n_epochs,) or None
+        Validation loss of each epoch, drawn on the loss axis.
+    validation_metric : array-like of shape (n_epochs,) or None
+        Validation metric of each epoch (higher is better unless the name
+        says otherwise), drawn on a second axis.
+    metric_name : str or None
+        Name of the metric ("accuracy", "R2", a scorer's name).
+    best_epoch : int or None
+        The epoch whose weights the model kept (1-based), marked.
     estimator_name : str or None
         Name shown in the title.
 
     Attributes
     ----------
     ax_ : matplotlib Axes
-        Axes with the training loss (left y axis).
+        Axes with the losses.
     ax_score_ : matplotlib Axes or None
-        Twin axes with the validation score (right y axis).
+        Twin axes with the validation metric.
     figure_ : matplotlib Figure
     lines_ : list of matplotlib Line2D
-        The plotted curves.
+        The plotted curves (training loss first).
+    best_line_ : matplotlib Line2D or None
+        The marker of the best epoch.
 
     Examples
     --------
@@ -45,18 +140,29 @@ class TrainingCurveDisplay:
     >>> disp = TrainingCurveDisplay.from_estimator(clf)  # doctest: +SKIP
     """
 
-    def __init__(self, loss_curve, validation_scores=None, estimator_name=None):
+    def __init__(
+        self,
+        loss_curve,
+        validation_loss=None,
+        validation_metric=None,
+        metric_name=None,
+        best_epoch=None,
+        estimator_name=None,
+    ):
         self.loss_curve = loss_curve
-        self.validation_scores = validation_scores
+        self.validation_loss = validation_loss
+        self.validation_metric = validation_metric
+        self.metric_name = metric_name
+        self.best_epoch = best_epoch
         self.estimator_name = estimator_name
 
     @classmethod
     def from_estimator(cls, estimator, *, ax=None, name=None):
-        """Plot the curves recorded by a fitted stochastic-solver estimator.
+        """Plot the curves recorded by a fitted estimator.
 
         Parameters
         ----------
-        estimator : MLPClassifierNN or MLPRegressorNN
+        estimator : sknn estimator or Pipeline ending in one
             Fitted with a stochastic solver (it has ``loss_curve_``).
         ax : matplotlib Axes, default=None
             Where to draw; a new figure is made if None.
@@ -67,22 +173,10 @@ class TrainingCurveDisplay:
         -------
         TrainingCurveDisplay
         """
-        check_is_fitted(estimator)
-        if getattr(estimator, "loss_curve_", None) is None:
-            raise ValueError(
-                "The estimator has no loss_curve_: fit it with a stochastic solver "
-                "(solver='lbfgs' records no per-epoch curve)."
-            )
-        disp = cls(
-            loss_curve=list(estimator.loss_curve_),
-            validation_scores=(
-                None
-                if estimator.validation_scores_ is None
-                else list(estimator.validation_scores_)
-            ),
-            estimator_name=name or type(estimator).__name__,
-        )
-        return disp.plot(ax=ax)
+        curves = _curves(estimator)
+        if name is not None:
+            curves["estimator_name"] = name
+        return cls(**curves).plot(ax=ax)
 
     def plot(self, ax=None):
         """Draw the curves.
@@ -95,33 +189,151 @@ class TrainingCurveDisplay:
         -------
         self : TrainingCurveDisplay
         """
-        try:
-            import matplotlib.pyplot as plt
-        except ImportError as exc:  # pragma: no cover - depends on the install
-            raise ImportError(
-                "TrainingCurveDisplay needs matplotlib: pip install 'sknn[plot]'."
-            ) from exc
-        if ax is None:
-            _, ax = plt.subplots()
+        plt = _pyplot()
+        own_figure = ax is None
+        if own_figure:
+            _, ax = plt.subplots(figsize=(6.4, 4.4))
         epochs = np.arange(1, len(self.loss_curve) + 1)
         lines = ax.plot(epochs, self.loss_curve, color="C0", label="training loss")
+        if self.validation_loss is not None:
+            lines += ax.plot(
+                np.arange(1, len(self.validation_loss) + 1),
+                self.validation_loss,
+                color="C1",
+                linestyle="--",
+                label="validation loss",
+            )
         ax.set_xlabel("epoch")
-        ax.set_ylabel("training loss")
+        ax.set_ylabel("loss")
         self.ax_score_ = None
-        if self.validation_scores is not None:
+        if self.validation_metric is not None:
             ax2 = ax.twinx()
             lines += ax2.plot(
-                np.arange(1, len(self.validation_scores) + 1),
-                self.validation_scores,
-                color="C1",
-                label="validation score",
+                np.arange(1, len(self.validation_metric) + 1),
+                self.validation_metric,
+                color="C2",
+                label=f"validation {self.metric_name}",
             )
-            ax2.set_ylabel("validation score")
+            ax2.set_ylabel(f"validation {self.metric_name}")
             self.ax_score_ = ax2
-        ax.legend(lines, [line.get_label() for line in lines], loc="best")
+        self.best_line_ = None
+        if self.best_epoch is not None:
+            self.best_line_ = ax.axvline(
+                self.best_epoch,
+                color="0.4",
+                linestyle=":",
+                label=f"kept epoch ({self.best_epoch})",
+            )
+            lines.append(self.best_line_)
+        # under the axes, so it never covers a curve
+        ax.legend(
+            lines,
+            [line.get_label() for line in lines],
+            loc="upper center",
+            bbox_to_anchor=(0.5, -0.16),
+            ncol=min(len(lines), 3),
+            frameon=False,
+        )
         if self.estimator_name:
             ax.set_title(self.estimator_name)
+        if own_figure:
+            ax.figure.tight_layout()
         self.ax_ = ax
         self.figure_ = ax.figure
         self.lines_ = lines
+        return self
+
+
+class TrainingCurveComparisonDisplay:
+    """Several fitted models' training curves on one figure.
+
+    Each model gets one color: its training loss solid, its validation loss
+    dashed (when it has one), its kept epoch dotted.
+
+    Parameters
+    ----------
+    curves : dict
+        Model name -> the keyword arguments of :class:`TrainingCurveDisplay`
+        (``loss_curve``, ``validation_loss``, ``best_epoch``, ...).
+
+    Attributes
+    ----------
+    ax_ : matplotlib Axes
+    figure_ : matplotlib Figure
+    lines_ : dict
+        Model name -> its plotted lines.
+    """
+
+    def __init__(self, curves):
+        self.curves = curves
+
+    @classmethod
+    def from_estimators(cls, estimators, *, ax=None):
+        """Plot the curves of several fitted estimators.
+
+        Parameters
+        ----------
+        estimators : dict or list
+            ``{name: estimator}``, or a list of estimators (named by class,
+            numbered when names repeat).  Pipelines are read through their
+            last step.
+        ax : matplotlib Axes, default=None
+
+        Returns
+        -------
+        TrainingCurveComparisonDisplay
+        """
+        if not isinstance(estimators, dict):
+            estimators = list(estimators)
+            names = [type(_final_estimator(e)).__name__ for e in estimators]
+            names = [
+                f"{n} {names[:i].count(n) + 1}" if names.count(n) > 1 else n
+                for i, n in enumerate(names)
+            ]
+            estimators = dict(zip(names, estimators))
+        if not estimators:
+            raise ValueError("from_estimators needs at least one estimator.")
+        return cls({n: _curves(e) for n, e in estimators.items()}).plot(ax=ax)
+
+    def plot(self, ax=None):
+        """Draw every model's curves.
+
+        Parameters
+        ----------
+        ax : matplotlib Axes, default=None
+
+        Returns
+        -------
+        self : TrainingCurveComparisonDisplay
+        """
+        plt = _pyplot()
+        own_figure = ax is None
+        if own_figure:
+            _, ax = plt.subplots(figsize=(6.4, 4.4))
+        self.lines_ = {}
+        for k, (name, c) in enumerate(self.curves.items()):
+            color = f"C{k % 10}"
+            loss = c["loss_curve"]
+            epochs = np.arange(1, len(loss) + 1)
+            lines = ax.plot(epochs, loss, color=color, label=f"{name}: training loss")
+            val = c.get("validation_loss")
+            if val is not None:
+                lines += ax.plot(
+                    np.arange(1, len(val) + 1),
+                    val,
+                    color=color,
+                    linestyle="--",
+                    label=f"{name}: validation loss",
+                )
+            if c.get("best_epoch") is not None:
+                lines.append(ax.axvline(c["best_epoch"], color=color, linestyle=":"))
+            self.lines_[name] = lines
+        ax.set_xlabel("epoch")
+        ax.set_ylabel("loss")
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2,
+                  frameon=False)  # fmt: skip
+        if own_figure:
+            ax.figure.tight_layout()
+        self.ax_ = ax
+        self.figure_ = ax.figure
         return self

@@ -3,7 +3,7 @@
 Class weights, explicit validation data (with metadata routing), the
 early-stopping ``scoring``, the extra solvers, schedules and activations,
 gradient clipping, per-epoch callbacks and ``history_``, ``verbose=2``,
-``TrainingCurveDisplay`` and the handling of diverging fits.
+the handling of diverging fits (the displays: test_display.py).
 """
 
 import io
@@ -25,7 +25,7 @@ from sklearn.datasets import (
     make_classification,
     make_multilabel_classification,
 )
-from sklearn.exceptions import ConvergenceWarning, NotFittedError
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import (
     accuracy_score,
     balanced_accuracy_score,
@@ -39,8 +39,6 @@ from sklearn.model_selection import train_test_split
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.class_weight import compute_sample_weight
-
-from sknn import TrainingCurveDisplay
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -818,51 +816,6 @@ def test_scorer_without_sample_weight_argument_with_class_weight(imbalanced):
     est.fit(X, y)
     assert len(calls) == est.n_iter_
     assert est.best_validation_score_ == max(est.validation_scores_)
-
-
-# ------------------------------------------------------ TrainingCurveDisplay
-@pytest.fixture
-def pyplot():
-    matplotlib = pytest.importorskip("matplotlib")
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    yield plt
-    plt.close("all")
-
-
-def test_display_without_validation(pyplot, digits):
-    X, y = digits[0][:150], digits[1][:150]
-    est = _clf(max_iter=4).fit(X, y)
-    disp = TrainingCurveDisplay.from_estimator(est)
-    assert len(disp.lines_) == 1
-    assert disp.ax_ is not None
-    assert disp.figure_ is disp.ax_.figure
-    assert disp.ax_score_ is None
-    assert_allclose(disp.lines_[0].get_ydata(), est.loss_curve_)
-    assert_array_equal(disp.lines_[0].get_xdata(), np.arange(1, 5))
-    assert disp.ax_.get_title() == "MLPClassifierNN"
-
-
-def test_display_with_early_stopping(pyplot, digits):
-    X, y = digits[0][:150], digits[1][:150]
-    est = _reg(max_iter=4, early_stopping=True).fit(X, y.astype(float))
-    fig, ax = pyplot.subplots()
-    disp = TrainingCurveDisplay.from_estimator(est, ax=ax, name="my model")
-    assert len(disp.lines_) == 2
-    assert disp.ax_ is ax
-    assert disp.ax_score_ is not None
-    assert_allclose(disp.lines_[1].get_ydata(), est.validation_scores_)
-    assert ax.get_title() == "my model"
-
-
-def test_display_errors(pyplot, digits):
-    X, y = digits[0][:100], digits[1][:100]
-    with pytest.raises(NotFittedError):
-        TrainingCurveDisplay.from_estimator(_clf())
-    lbfgs = _clf(solver="lbfgs", max_iter=5).fit(X, y)
-    with pytest.raises(ValueError, match="loss_curve_"):
-        TrainingCurveDisplay.from_estimator(lbfgs)
 
 
 # ---------------------------------------------------------------- divergence
