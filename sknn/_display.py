@@ -33,6 +33,47 @@ def _final_estimator(estimator):
     return estimator
 
 
+def _axes(ax):
+    """``(ax, made)``: the given Axes, or a new figure's."""
+    if ax is not None:
+        return ax, False
+    _, ax = _pyplot().subplots(figsize=(6.4, 4.4))
+    return ax, True
+
+
+def _plot_losses(ax, loss_curve, validation_loss, color, prefix=""):
+    """The training loss (solid) and validation loss (dashed) on ``ax``."""
+    lines = ax.plot(
+        np.arange(1, len(loss_curve) + 1),
+        loss_curve,
+        color=color,
+        label=f"{prefix}training loss",
+    )
+    if validation_loss is not None:
+        lines += ax.plot(
+            np.arange(1, len(validation_loss) + 1),
+            validation_loss,
+            color=color if prefix else "C1",
+            linestyle="--",
+            label=f"{prefix}validation loss",
+        )
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("loss")
+    return lines
+
+
+def _legend_below(ax, handles, ncol):
+    """A legend under the axes, where it covers no curve."""
+    ax.legend(
+        handles,
+        [h.get_label() for h in handles],
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.16),
+        ncol=ncol,
+        frameon=False,
+    )
+
+
 def _metric(estimator):
     """``(name, sign)`` of the validation score: the score times ``sign`` is
     what is plotted; None as name when the score is a negated loss."""
@@ -189,22 +230,8 @@ class TrainingCurveDisplay:
         -------
         self : TrainingCurveDisplay
         """
-        plt = _pyplot()
-        own_figure = ax is None
-        if own_figure:
-            _, ax = plt.subplots(figsize=(6.4, 4.4))
-        epochs = np.arange(1, len(self.loss_curve) + 1)
-        lines = ax.plot(epochs, self.loss_curve, color="C0", label="training loss")
-        if self.validation_loss is not None:
-            lines += ax.plot(
-                np.arange(1, len(self.validation_loss) + 1),
-                self.validation_loss,
-                color="C1",
-                linestyle="--",
-                label="validation loss",
-            )
-        ax.set_xlabel("epoch")
-        ax.set_ylabel("loss")
+        ax, own_figure = _axes(ax)
+        lines = _plot_losses(ax, self.loss_curve, self.validation_loss, "C0")
         self.ax_score_ = None
         if self.validation_metric is not None:
             ax2 = ax.twinx()
@@ -225,15 +252,7 @@ class TrainingCurveDisplay:
                 label=f"kept epoch ({self.best_epoch})",
             )
             lines.append(self.best_line_)
-        # under the axes, so it never covers a curve
-        ax.legend(
-            lines,
-            [line.get_label() for line in lines],
-            loc="upper center",
-            bbox_to_anchor=(0.5, -0.16),
-            ncol=min(len(lines), 3),
-            frameon=False,
-        )
+        _legend_below(ax, lines, min(len(lines), 3))
         if self.estimator_name:
             ax.set_title(self.estimator_name)
         if own_figure:
@@ -306,32 +325,19 @@ class TrainingCurveComparisonDisplay:
         -------
         self : TrainingCurveComparisonDisplay
         """
-        plt = _pyplot()
-        own_figure = ax is None
-        if own_figure:
-            _, ax = plt.subplots(figsize=(6.4, 4.4))
+        ax, own_figure = _axes(ax)
         self.lines_ = {}
+        handles = []
         for k, (name, c) in enumerate(self.curves.items()):
             color = f"C{k % 10}"
-            loss = c["loss_curve"]
-            epochs = np.arange(1, len(loss) + 1)
-            lines = ax.plot(epochs, loss, color=color, label=f"{name}: training loss")
-            val = c.get("validation_loss")
-            if val is not None:
-                lines += ax.plot(
-                    np.arange(1, len(val) + 1),
-                    val,
-                    color=color,
-                    linestyle="--",
-                    label=f"{name}: validation loss",
-                )
+            lines = _plot_losses(
+                ax, c["loss_curve"], c.get("validation_loss"), color, f"{name}: "
+            )
+            handles += lines
             if c.get("best_epoch") is not None:
                 lines.append(ax.axvline(c["best_epoch"], color=color, linestyle=":"))
             self.lines_[name] = lines
-        ax.set_xlabel("epoch")
-        ax.set_ylabel("loss")
-        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2,
-                  frameon=False)  # fmt: skip
+        _legend_below(ax, handles, 2)
         if own_figure:
             ax.figure.tight_layout()
         self.ax_ = ax
