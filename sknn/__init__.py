@@ -10,6 +10,7 @@ more optimizers and schedules, gradient clipping and per-epoch callbacks.
 
 from sknn._display import TrainingCurveComparisonDisplay, TrainingCurveDisplay
 from sknn._mlp import MLPClassifierNN, MLPRegressorNN
+from sknn._onnx import register_onnx_converters
 from sknn._persistence import skops_trusted_types
 from sknn._tabular import TabularMLPClassifier, TabularMLPRegressor
 from sknn._version import __version__
@@ -22,5 +23,6 @@ __all__ = [
     "TrainingCurveComparisonDisplay",
     "TrainingCurveDisplay",
     "__version__",
+    "register_onnx_converters",
     "skops_trusted_types",
 ]
