@@ -376,10 +376,10 @@ def _softmax_log_loss(Z, b, Y, sw, inv_S, D, gb, eps):
 
 # ------------------------------------------------- parametric activations
 # f(z) = (1 - a) z + a g(z) with one ``a`` per column (blocks.py).  NumPy's
-# SIMD code evaluates the transcendental part ``E`` (and ``S`` for Mish's
-# derivative) first, ten times faster than scalar libm calls in a loop; these
-# kernels do the rest in one pass.  They agree with the NumPy code to
-# rounding, not to the bit: ``ga`` is summed row by row.
+# SIMD code evaluates the transcendental part ``E`` first, ten times faster
+# than scalar libm calls in a loop; these kernels do the rest in one pass.
+# They agree with the NumPy code to rounding, not to the bit: ``ga`` is summed
+# row by row.
 @_compile
 def _param_selu_forward(Z, E, a, out, G, c1, c2, one):
     """``E = expm1(min(Z, 0))``."""
@@ -393,7 +393,7 @@ def _param_selu_forward(Z, E, a, out, G, c1, c2, one):
 
 
 @_compile
-def _param_selu_backward(Z, G, E, S, D, a, ga, learn, c1, c2, one):
+def _param_selu_backward(Z, G, E, D, a, ga, learn, c1, c2, one):
     zero = one - one
     for i in range(Z.shape[0]):
         for j in range(Z.shape[1]):
@@ -419,7 +419,7 @@ def _param_mish_forward(Z, E, a, out, G, c1, c2, one):
 
 
 @_compile
-def _param_mish_backward(Z, G, E, S, D, a, ga, learn, c1, c2, one):
+def _param_mish_backward(Z, G, E, D, a, ga, learn, c1, c2, one):
     """``E`` as in the forward pass; ``sigma(z) = u / (1 + u)``."""
     two = one + one
     for i in range(Z.shape[0]):
@@ -445,7 +445,7 @@ def _param_relu_forward(Z, E, a, out, G, c1, c2, one):
 
 
 @_compile
-def _param_relu_backward(Z, G, E, S, D, a, ga, learn, c1, c2, one):
+def _param_relu_backward(Z, G, E, D, a, ga, learn, c1, c2, one):
     zero = one - one
     for i in range(Z.shape[0]):
         for j in range(Z.shape[1]):
@@ -463,10 +463,10 @@ PARAMETRIC = {
 }
 """Parametric activations by base: ``forward(Z, E, a, out, G, c1, c2, one)``
 writes ``g(Z)`` into ``G`` and ``f(Z)`` into ``out``;
-``backward(Z, G, E, S, D, a, ga, learn, c1, c2, one)`` turns ``D`` into
-``dZ`` and adds ``sum_i D (g - z)`` into ``ga`` when ``learn``.  ``E`` and
-``S`` are the base's transcendental parts (``blocks.BASE_PARTS``); ``c1, c2``
-are SELU's ``lambda`` and ``lambda * alpha``."""
+``backward(Z, G, E, D, a, ga, learn, c1, c2, one)`` turns ``D`` into
+``dZ`` and adds ``sum_i D (g - z)`` into ``ga`` when ``learn``.  ``E`` is the
+base's transcendental part (``blocks.BASE_PARTS``), computed in the forward
+pass; ``c1, c2`` are SELU's ``lambda`` and ``lambda * alpha``."""
 
 BIAS_FORWARD = {"relu": _bias_relu, "leaky_relu": _bias_leaky_relu}
 """Hidden activations whose bias addition and activation run as one kernel,

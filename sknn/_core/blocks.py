@@ -153,13 +153,9 @@ def _mish_part(Z, out):
     return np.exp(out, out=out)
 
 
-BASE_PARTS = {
-    "selu": (_selu_part, None),
-    "mish": (_mish_part, None),
-    "relu": (None, None),
-}
-"""The transcendental parts the compiled kernels read, by base:
-``(forward part, backward part)``, each ``part(Z, out)`` (None: none)."""
+BASE_PARTS = {"selu": _selu_part, "mish": _mish_part, "relu": None}
+"""The transcendental part the compiled kernels read, by base:
+``part(Z, out)`` (None: none); the backward kernels reuse it."""
 
 BASE_ACTIVATIONS = {
     "selu": (_selu, _selu_grad),
@@ -193,6 +189,9 @@ class ParametricActivation(Layer):
         self.n_in = self.n_out = int(n_in)
         self.dtype = np.dtype(dtype)
         self._g, self._dg = BASE_ACTIVATIONS[self.base]
+        # a fixed a = 1 and a gradient sink for the kernels when not learnable
+        self._ones = np.ones(self.n_in, self.dtype)
+        self._no_grad = np.empty(self.n_in, self.dtype)
         return self.n_out
 
     def params(self):
@@ -205,10 +204,10 @@ class ParametricActivation(Layer):
         return SimpleNamespace(
             Z=None,
             G=None,
+            a=None,
             out=np.empty(shape, dt),
             G_buf=np.empty(shape, dt),
             E=np.empty(shape, dt),
-            S=np.empty(shape, dt),
         )
 
     def _mix(self, P):
@@ -226,14 +225,14 @@ class ParametricActivation(Layer):
         return dt(_SELU_L), dt(_SELU_L * _SELU_A), dt(1.0)
 
     def forward(self, A, P, buf, n, backend):
-        a = self._mix(P)
+        a = buf.a = self._mix(P)  # the backward pass reuses it
         kernel = backend.parametric.get(self.base)
         if kernel is not None:
             out, G, E = buf.out[:n], buf.G_buf[:n], buf.E[:n]
-            part = BASE_PARTS[self.base][0]
+            part = BASE_PARTS[self.base]
             if part is not None:
                 part(A, E)
-            mix = np.ones(self.n_in, self.dtype) if a is None else a
+            mix = self._ones if a is None else a
             kernel[0](A, E, mix, out, G, *self._constants())
             buf.Z, buf.G = A, G
             return out
@@ -242,19 +241,14 @@ class ParametricActivation(Layer):
         return self._apply(A, G, a)
 
     def backward(self, dA, P, G, buf, n, need_input_grad, backend):
-        Z, Gz = buf.Z, buf.G
-        a = self._mix(P)
+        Z, Gz, a = buf.Z, buf.G, buf.a
         kernel = backend.parametric.get(self.base)
         if kernel is not None:
-            ga = G[0] if a is not None else np.empty(self.n_in, self.dtype)
+            ga = self._no_grad if a is None else G[0]
             ga[...] = 0
-            mix = np.ones(self.n_in, self.dtype) if a is None else a
-            S = buf.S[:n]
-            part = BASE_PARTS[self.base][1]
-            if part is not None:
-                part(Z, S)
+            mix = self._ones if a is None else a
             E = buf.E[:n]
-            kernel[1](Z, Gz, E, S, dA, mix, ga, a is not None, *self._constants())
+            kernel[1](Z, Gz, E, dA, mix, ga, a is not None, *self._constants())
             if a is not None:
                 ga *= self.lr_mult
             return dA if need_input_grad else None

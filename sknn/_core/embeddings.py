@@ -122,8 +122,12 @@ class PeriodicEmbedding(Layer):
         ]
 
     def workspace(self, capacity, need_input_grad):
+        dX = None
+        if need_input_grad:
+            dX = np.empty((capacity, self.n_in), dtype=self.dtype)
         return SimpleNamespace(
             out=np.empty((capacity, self.n_out), dtype=self.dtype),
+            dX=dX,
             H=None,
             U=None,
             X=None,
@@ -171,7 +175,7 @@ class PeriodicEmbedding(Layer):
         backend.einsum("pnm,np->pm", dU, X, out=gw)
         if not need_input_grad:
             return None
-        dX = np.empty((n, self.n_in), dtype=self.dtype)
+        dX = buf.dX[:n]
         dX[:, :p] = dA[:, :p]
         dX[:, :p] += backend.einsum("pnm,pm->np", dU, w)
         dX[:, p:] = dA[:, p + p * d :]
@@ -222,8 +226,13 @@ class CategoricalEmbedding(Layer):
         ]
 
     def workspace(self, capacity, need_input_grad):
+        dX = None
+        if need_input_grad:  # the code columns get no gradient: zero for good
+            dX = np.zeros((capacity, self.n_in), dtype=self.dtype)
         return SimpleNamespace(
-            out=np.empty((capacity, self.n_out), dtype=self.dtype), codes=None
+            out=np.empty((capacity, self.n_out), dtype=self.dtype),
+            dX=dX,
+            codes=None,
         )
 
     def _codes(self, A):
@@ -251,7 +260,7 @@ class CategoricalEmbedding(Layer):
             backend.scatter_add(gE, buf.codes[:, k], dA[:, s + k * e : s + (k + 1) * e])
         if not need_input_grad:
             return None
-        dX = np.zeros((n, self.n_in), dtype=self.dtype)  # codes get no gradient
+        dX = buf.dX[:n]
         dX[:, :s] = dA[:, :s]
         return dX
 

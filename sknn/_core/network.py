@@ -370,20 +370,24 @@ class Network:
         Wh, bh = P[last]
         gbh = G[last][1]
         Z = head.linear(A, Wh, bufs[last], n * rows[last], backend)
+        # the data term averages over all members' rows (weight k S); the L2
+        # term keeps the batch's own weight S
+        S_out = S
         if self.members > 1:  # every member's rows against the same targets
-            n, S, Y, sample_weight = ws.tile(n, S, Y, sample_weight)
+            Y, sample_weight = ws.tile(n, Y, sample_weight)
+            S_out = S * self.members
 
         # output delta: dL/dZ of the head is s_i (P - Y) / S for the canonical
         # links; scaling here makes every later gradient final
         loss = None
-        D = ws.delta[:n]
+        D = ws.delta[: n * self.members]
         fused_out = backend.output.get(self.loss.name)
         if fused_out is not None:
             sw = ws.no_weights if sample_weight is None else sample_weight
-            inv_S = self.dtype.type(1.0 / S)
+            inv_S = self.dtype.type(1.0 / S_out)
             total = fused_out(Z, bh, Y, sw, inv_S, D, gbh, self._eps)
             if compute_loss:
-                loss = total / S
+                loss = total / S_out
         else:
             Z += bh
             Pout = self.out_activation.forward(Z)
@@ -391,12 +395,11 @@ class Network:
                 loss = self.loss.value(Y, Pout, sample_weight)
             backend.subtract(Pout, Y, D)
             if sample_weight is None:
-                D *= 1.0 / S
+                D *= 1.0 / S_out
             else:
-                D *= (sample_weight * (1.0 / S))[:, None]
+                D *= (sample_weight * (1.0 / S_out))[:, None]
 
         # backward, the head first; the first layer needs no input gradient
-        n = n // self.members
         dA = head.backward(
             D,
             P[last],
@@ -412,7 +415,6 @@ class Network:
                 dA, P[k], G[k], bufs[k], n * rows[k], k > 0, backend
             )
 
-        S = S / self.members  # the L2 term is not the members' to share
         if alpha:
             if l2_grad:
                 w, gw = params[: self.n_coefs], grad[: self.n_coefs]
@@ -467,8 +469,9 @@ class Workspace:
                 np.empty(capacity * k, dtype=net.dtype),
             )
 
-    def tile(self, n, S, Y, sample_weight):
-        """``(k n, k S, Y, weights)`` repeated for the ``k`` members."""
+    def tile(self, n, Y, sample_weight):
+        """``(Y, weights)`` of a batch of ``n`` rows, repeated for the ``k``
+        members (views of preallocated buffers)."""
         k = self.net.members
         Yt = self._tiled[0][: k * n].reshape(k, n, -1)
         Yt[...] = Y
@@ -476,7 +479,7 @@ class Workspace:
         if sample_weight is not None:
             sw = self._tiled[1][: k * n]
             sw.reshape(k, n)[...] = sample_weight
-        return k * n, k * S, Yt.reshape(k * n, -1), sw
+        return Yt.reshape(k * n, -1), sw
 
     def views(self, params, grad):
         """Per-layer views of ``params`` and ``grad``, cached for reuse.
