@@ -29,7 +29,7 @@ from ._core.solvers import LBFGSSolver, StochasticSolver, StopReason
 from ._core.threads import blas_limit, forward_macs
 from ._core.training import LoopConfig
 from ._persistence import _Persistent
-from ._validation import _check_weights, _ValidationMixin
+from ._validation import _check_weights, _hidden_sizes, _make_rng, _ValidationMixin
 
 # the options of ``solver``, ``activation`` and ``learning_rate`` come from
 # the core's registries (and so do their docs: see ``_docstrings``)
@@ -39,15 +39,6 @@ _NON_FINITE = (
     "Solver produced non-finite parameter weights. The input data may contain "
     "large values and need to be preprocessed."
 )
-
-
-def _make_rng(random_state):
-    """One ``numpy.random.Generator`` from a scikit-learn ``random_state``."""
-    if random_state is None or isinstance(random_state, Integral):
-        return np.random.default_rng(random_state)
-    if isinstance(random_state, np.random.RandomState):
-        return np.random.default_rng(random_state.randint(np.iinfo(np.int32).max))
-    raise ValueError(f"random_state={random_state!r} cannot seed a generator.")
 
 
 class _BaseMLP(_Persistent, _ValidationMixin, BaseEstimator):
@@ -97,17 +88,7 @@ class _BaseMLP(_Persistent, _ValidationMixin, BaseEstimator):
 
     # ------------------------------------------------------------ checks
     def _hidden_sizes(self):
-        sizes = self.hidden_layer_sizes
-        if not hasattr(sizes, "__iter__"):
-            sizes = [sizes]
-        sizes = list(sizes)
-        if any(
-            not isinstance(s, Integral) or isinstance(s, bool) or s <= 0 for s in sizes
-        ):
-            raise ValueError(
-                f"hidden_layer_sizes must be positive integers, got {sizes}."
-            )
-        return [int(s) for s in sizes]
+        return _hidden_sizes(self.hidden_layer_sizes)
 
     def _dropout_rates(self, n_hidden):
         rates = self.dropout

@@ -24,7 +24,7 @@ from ._core.threads import blas_limit, forward_macs
 from ._core.training import LoopConfig
 from ._persistence import _Persistent
 from ._tabular_encode import TableEncoder, _is_dataframe
-from ._validation import _check_weights
+from ._validation import _check_weights, _hidden_sizes, _make_rng
 
 __all__ = ["_TabularBase"]
 
@@ -120,17 +120,6 @@ class _TabularBase(_Persistent, BaseEstimator):
     def _dtype(self):
         return np.dtype(self.dtype)
 
-    def _hidden_sizes(self):
-        sizes = self.hidden_layer_sizes
-        sizes = list(sizes) if hasattr(sizes, "__iter__") else [sizes]
-        if not sizes or any(
-            not isinstance(s, Integral) or isinstance(s, bool) or s <= 0 for s in sizes
-        ):
-            raise ValueError(
-                f"hidden_layer_sizes must be positive integers, got {sizes}."
-            )
-        return [int(s) for s in sizes]
-
     # ------------------------------------------------------------ network
     def _layers(self, n_outputs):
         enc, ntp = self._encoder, self.parametrization == "ntp"
@@ -151,7 +140,7 @@ class _TabularBase(_Persistent, BaseEstimator):
         if k > 1:
             layers.append(EnsembleExpand(k))
         self._dropouts = []
-        for width in self._hidden_sizes():
+        for width in _hidden_sizes(self.hidden_layer_sizes, allow_empty=False):
             layers.append(ScaledDense(width, _BIAS_LR) if ntp else Dense(width))
             layers.append(
                 ParametricActivation(self.activation, self.parametric_activation)
@@ -250,11 +239,7 @@ class _TabularBase(_Persistent, BaseEstimator):
                 )
             Zv = self._encode(self._check_X(X_val, reset=False))
             val = self._val_targets(Zv, self._check_y(y_val, Zv.shape[0]))
-        rng = np.random.default_rng(
-            self.random_state
-            if self.random_state is None or isinstance(self.random_state, Integral)
-            else self.random_state.randint(np.iinfo(np.int32).max)
-        )
+        rng = _make_rng(self.random_state)
         Z, Y, sw, Zv, Yv, swv = self._split(Z, Y, sw, y_strat, val, rng)
 
         self._n_outputs = Y.shape[1]

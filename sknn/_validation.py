@@ -9,13 +9,32 @@ from __future__ import annotations
 
 import inspect
 import math
-from numbers import Real
+from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import is_classifier
 from sklearn.metrics import check_scoring
 from sklearn.model_selection import train_test_split
 from sklearn.utils.validation import check_array
+
+
+def _make_rng(random_state):
+    """One ``numpy.random.Generator`` from a scikit-learn ``random_state``."""
+    if random_state is None or isinstance(random_state, Integral):
+        return np.random.default_rng(random_state)
+    if isinstance(random_state, np.random.RandomState):
+        return np.random.default_rng(random_state.randint(np.iinfo(np.int32).max))
+    raise ValueError(f"random_state={random_state!r} cannot seed a generator.")
+
+
+def _hidden_sizes(value, allow_empty=True):
+    """``hidden_layer_sizes`` as a list of positive ints (an int is one layer)."""
+    sizes = list(value) if hasattr(value, "__iter__") else [value]
+    if (not sizes and not allow_empty) or any(
+        not isinstance(s, Integral) or isinstance(s, bool) or s <= 0 for s in sizes
+    ):
+        raise ValueError(f"hidden_layer_sizes must be positive integers, got {sizes}.")
+    return [int(s) for s in sizes]
 
 
 def _check_weights(sample_weight, n_samples, dtype, name="sample_weight"):
