@@ -24,7 +24,9 @@ import warnings
 
 import matplotlib
 
+# sphinx_gallery_start_ignore
 matplotlib.use("Agg")  # render to files, never open a window
+# sphinx_gallery_end_ignore
 import matplotlib.pyplot as plt
 import numpy as np
 from sklearn.datasets import load_digits
@@ -90,7 +92,8 @@ ax_loss.set_ylabel("test log-loss")
 fig.suptitle("MLPClassifierNN(hidden_layer_sizes=(80, 80)) on noisy digits")
 fig.tight_layout()
 
+# sphinx_gallery_start_ignore
 out_dir = os.environ.get("SKNN_EXAMPLES_OUTPUT", tempfile.gettempdir())
 path = os.path.join(out_dir, "sknn_dropout_digits.png")
 fig.savefig(path, dpi=100)
-print(f"figure saved to {path}")
+# sphinx_gallery_end_ignore

@@ -14,12 +14,25 @@ without it.
 # An imbalanced problem
 # ---------------------
 # Two classes, about 5 % positives, with some label noise.
+import os
+import tempfile
 import warnings
 
+import matplotlib
+
+# sphinx_gallery_start_ignore
+matplotlib.use("Agg")  # render to files, never open a window
+# sphinx_gallery_end_ignore
+import matplotlib.pyplot as plt
 import numpy as np
 from sklearn.datasets import make_classification
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.metrics import balanced_accuracy_score, confusion_matrix, recall_score
+from sklearn.metrics import (
+    ConfusionMatrixDisplay,
+    balanced_accuracy_score,
+    confusion_matrix,
+    recall_score,
+)
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -80,5 +93,19 @@ for name, clf in models.items():
 # ------------------
 # Rows are true classes, columns predicted classes. Weighting moves errors
 # from the rare class to the common one.
-for name in ["class_weight=None", "class_weight='balanced'"]:
+shown = ["class_weight=None", "class_weight='balanced'"]
+fig, axes = plt.subplots(1, 2, figsize=(8, 3.6))
+for ax, name in zip(axes, shown):
     print(f"{name}:\n{confusion_matrix(y_test, predictions[name])}")
+    ConfusionMatrixDisplay.from_predictions(
+        y_test, predictions[name], ax=ax, colorbar=False, cmap="Blues"
+    )
+    ax.set_title(name)
+fig.suptitle("MLPClassifierNN on a 95:5 problem, test set")
+fig.tight_layout()
+
+# sphinx_gallery_start_ignore
+out_dir = os.environ.get("SKNN_EXAMPLES_OUTPUT", tempfile.gettempdir())
+path = os.path.join(out_dir, "sknn_imbalanced_class_weight.png")
+fig.savefig(path, dpi=100)
+# sphinx_gallery_end_ignore

@@ -1,7 +1,7 @@
 """
-=========================================================
+===========================================================
 A real table: the tabular MLP, scikit-learn's MLP, boosting
-=========================================================
+===========================================================
 
 ``TabularMLPRegressor`` takes a DataFrame as it is: numeric and categorical
 columns, missing values.  scikit-learn's ``MLPRegressor`` needs a
@@ -101,7 +101,9 @@ for name, make in models.items():
 # --------------
 import matplotlib  # noqa: E402
 
+# sphinx_gallery_start_ignore
 matplotlib.use("Agg")
+# sphinx_gallery_end_ignore
 import matplotlib.pyplot as plt  # noqa: E402
 
 names = list(results)
@@ -114,8 +116,9 @@ right.set_xlabel("median fit time per fold (s)")
 right.set_yticks([])
 fig.suptitle("Saratoga house prices (log): 1,728 rows, 6 categorical columns")
 fig.tight_layout()
+# sphinx_gallery_start_ignore
 out_dir = os.environ.get("SKNN_EXAMPLES_OUTPUT", tempfile.gettempdir())
-path = os.path.join(out_dir, "tabular_vs_boosting.png")
+path = os.path.join(out_dir, "sknn_tabular_vs_boosting.png")
 fig.savefig(path, dpi=100)
-print(f"saved {path}")
+# sphinx_gallery_end_ignore
 print(pd.DataFrame(results, index=["R2", "fit seconds"]).T)

@@ -18,7 +18,9 @@ import tempfile
 
 import matplotlib
 
+# sphinx_gallery_start_ignore
 matplotlib.use("Agg")  # render to files, never open a window
+# sphinx_gallery_end_ignore
 import matplotlib.pyplot as plt
 from sklearn.datasets import load_diabetes
 from sklearn.pipeline import make_pipeline
@@ -55,7 +57,8 @@ fig.tight_layout()
 best_epoch = 1 + reg.validation_scores_.index(reg.best_validation_score_)
 print(f"best validation epoch: {best_epoch} of {reg.n_iter_}")
 
+# sphinx_gallery_start_ignore
 out_dir = os.environ.get("SKNN_EXAMPLES_OUTPUT", tempfile.gettempdir())
 path = os.path.join(out_dir, "sknn_training_curve.png")
 fig.savefig(path, dpi=100)
-print(f"figure saved to {path}")
+# sphinx_gallery_end_ignore

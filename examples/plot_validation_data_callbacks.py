@@ -7,17 +7,27 @@ scikit-learn's early stopping holds out a random ``validation_fraction`` of the
 training data. sknn also accepts a validation set of your own through
 ``fit(X, y, X_val=..., y_val=...)``, and calls user functions after every
 epoch. Here a callback stops training as soon as the validation accuracy
-reaches a threshold, and the per-epoch records in ``history_`` are printed.
+reaches a threshold, the per-epoch records in ``history_`` are printed, and
+:class:`sknn.TrainingCurveDisplay` draws them.
 """
 
 # %%
 # Data: separate training, validation and test sets
 # -------------------------------------------------
+import os
+import tempfile
+
+import matplotlib
+
+# sphinx_gallery_start_ignore
+matplotlib.use("Agg")  # render to files, never open a window
+# sphinx_gallery_end_ignore
+import matplotlib.pyplot as plt
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 
-from sknn import MLPClassifierNN
+from sknn import MLPClassifierNN, TrainingCurveDisplay
 
 X, y = load_digits(return_X_y=True)
 X_train, X_rest, y_train, y_rest = train_test_split(
@@ -96,3 +106,20 @@ print(f"slowest epoch: {slowest.epoch} ({slowest.seconds * 1000:.1f} ms)")
 # %%
 # ``history_`` converts directly to a table with pandas, if installed:
 # ``pandas.DataFrame(clf.history_)``.
+
+# %%
+# The curves
+# ----------
+# The training and validation losses share the left axis; the validation
+# accuracy is on the right, with the threshold the callback waited for.
+fig, ax = plt.subplots(figsize=(6.5, 4))
+display = TrainingCurveDisplay.from_estimator(clf, ax=ax)
+display.ax_score_.axhline(THRESHOLD, color="0.5", linestyle=":", linewidth=1)
+ax.set_title(f"stopped by a callback at validation accuracy {THRESHOLD}")
+fig.tight_layout()
+
+# sphinx_gallery_start_ignore
+out_dir = os.environ.get("SKNN_EXAMPLES_OUTPUT", tempfile.gettempdir())
+path = os.path.join(out_dir, "sknn_validation_callbacks.png")
+fig.savefig(path, dpi=100)
+# sphinx_gallery_end_ignore

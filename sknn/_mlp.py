@@ -142,7 +142,7 @@ class MLPClassifierNN(ClassifierMixin, _ClassifierTargets, _BaseMLP):
         ``intercepts_[i]`` of shape ``(units[i + 1],)``.
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Feature names, when ``X`` had string column names.
     n_iter_ : int
         Epochs (or L-BFGS iterations) run by the last call.
@@ -377,7 +377,7 @@ class MLPRegressorNN(RegressorMixin, _RegressorTargets, _BaseMLP):
         Bias vectors.
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Feature names, when ``X`` had string column names.
     n_iter_ : int
         Epochs or L-BFGS iterations run by the last call.

@@ -120,9 +120,9 @@ None, default='from_dtype'
     ----------
     classes_ : ndarray of shape (n_classes,)
     n_features_in_ : int
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Defined when ``X`` has string column names.
-    is_categorical_ : ndarray of bool of shape (n_features_in_,)
+    is_categorical_ : ndarray of bool of shape (`n_features_in_`,)
     n_iter_ : int
     loss_curve_ : list of float
     validation_scores_ : list of float or None
@@ -326,8 +326,8 @@ validation_fraction, select_best, dtype, random_state, verbose
     Attributes
     ----------
     n_features_in_ : int
-    feature_names_in_ : ndarray of shape (n_features_in_,)
-    is_categorical_ : ndarray of bool of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+    is_categorical_ : ndarray of bool of shape (`n_features_in_`,)
     n_outputs_ : int
     n_iter_ : int
     loss_curve_ : list of float
