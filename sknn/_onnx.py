@@ -1,4 +1,4 @@
-"""ONNX export of the drop-in pair through skl2onnx.
+"""ONNX export of sknn's estimators through skl2onnx.
 
 :func:`register_onnx_converters` tells skl2onnx how to convert
 ``MLPClassifierNN`` and ``MLPRegressorNN``, so ``skl2onnx.to_onnx(model)``
@@ -6,7 +6,8 @@ works for them and for any Pipeline that contains them.  The graph is the
 network itself: ``MatMul`` and ``Add`` per layer, every hidden activation
 (identity, logistic, tanh, relu, leaky_relu, elu and GELU's tanh
 approximation) and every output (softmax, logistic for binary and multilabel
-targets, identity, and the Poisson loss's clipped ``exp``).  skl2onnx and
+targets, identity, and the Poisson loss's clipped ``exp``).  The tabular
+pair's encoder and layers are in :mod:`sknn._onnx_tabular`.  skl2onnx and
 onnx are the optional ``onnx`` extra.
 """
 
@@ -111,16 +112,22 @@ def _convert_classifier(scope, operator, container):
         container.add_node("Cast", [above], [label], to=7, name="cast")  # int64
         return
     index = _node(scope, container, "ArgMax", [proba], "argmax", axis=1, keepdims=0)
+    _labels(scope, container, classes, index, label)
+
+
+def _labels(scope, container, classes, index, label):
+    """``label = classes[index]``, for integer or string classes."""
     if classes.dtype.kind in "iub":
         table = _const(scope, container, classes.astype(np.int64), "classes")
-        container.add_node("Gather", [table, index], [label], name="gather")
     else:
         from onnx import TensorProto
 
         table = scope.get_unique_variable_name("classes")
         values = [str(c).encode() for c in classes]
         container.add_initializer(table, TensorProto.STRING, [len(values)], values)
-        container.add_node("Gather", [table, index], [label], name="gather")
+    container.add_node(
+        "Gather", [table, index], [label], name=scope.get_unique_operator_name("Gather")
+    )
 
 
 def _convert_regressor(scope, operator, container):
@@ -142,20 +149,17 @@ def _regressor_shape(operator):
     operator.outputs[0].type = FloatTensorType([n, operator.raw_operator.n_outputs_])
 
 
-def _classifier_shape(operator):
+def _classifier_outputs(operator, width, multilabel=False):
+    """Type a classifier's outputs: labels (one per row, or ``width`` 0/1
+    columns for multilabel targets) and ``width`` probability columns."""
     from skl2onnx.common.data_types import (
         FloatTensorType,
         Int64TensorType,
         StringTensorType,
     )
 
-    model = operator.raw_operator
     n = operator.inputs[0].get_first_dimension()
-    classes = np.asarray(model.classes_)
-    width = model.n_outputs_ if model.out_activation_ == "logistic" else len(classes)
-    if len(classes) == 2 and model.n_outputs_ == 1:
-        width = 2
-    multilabel = model.out_activation_ == "logistic" and width != 2
+    classes = np.asarray(operator.raw_operator.classes_)
     if multilabel:
         operator.outputs[0].type = Int64TensorType([n, width])
     elif classes.dtype.kind in "iub":
@@ -165,13 +169,29 @@ def _classifier_shape(operator):
     operator.outputs[1].type = FloatTensorType([n, width])
 
 
-def register_onnx_converters():
-    """Register sknn's drop-in estimators with skl2onnx.
+def _classifier_shape(operator):
+    model = operator.raw_operator
+    classes = np.asarray(model.classes_)
+    width = model.n_outputs_ if model.out_activation_ == "logistic" else len(classes)
+    if len(classes) == 2 and model.n_outputs_ == 1:
+        width = 2
+    multilabel = model.out_activation_ == "logistic" and width != 2
+    _classifier_outputs(operator, width, multilabel)
 
-    After this call ``skl2onnx.to_onnx`` converts ``MLPClassifierNN`` and
-    ``MLPRegressorNN``, alone or inside a Pipeline.  Classifiers output the
-    label and the probabilities (a ZipMap of them unless
-    ``options={"zipmap": False}``).
+
+def register_onnx_converters():
+    """Register sknn's estimators with skl2onnx.
+
+    After this call ``skl2onnx.to_onnx`` converts ``MLPClassifierNN``,
+    ``MLPRegressorNN``, ``TabularMLPClassifier`` and ``TabularMLPRegressor``,
+    alone or inside a Pipeline.  Classifiers output the label and the
+    probabilities (a ZipMap of them unless ``options={"zipmap": False}``).
+
+    A tabular model reads one float tensor of all columns, or one ``(n, 1)``
+    tensor per DataFrame column as ``to_onnx(model, X)`` declares for a
+    DataFrame (string tensors for categorical columns, where the empty string
+    is a missing value; skl2onnx cannot declare pandas' ``category`` dtype, so
+    convert such columns to ``str`` or pass ``initial_types``).
 
     Raises
     ------
@@ -192,3 +212,6 @@ def register_onnx_converters():
     update_registered_converter(
         MLPRegressorNN, "SknnMLPRegressor", _regressor_shape, _convert_regressor
     )
+    from ._onnx_tabular import register_tabular
+
+    register_tabular(update_registered_converter)

@@ -1,0 +1,347 @@
+"""ONNX export of the tabular pair: the table encoder and the network.
+
+The graph reads either one float tensor of shape ``(n, n_features)`` (a
+numeric array, or the output of a preprocessing step in a Pipeline) or one
+``(n, 1)`` tensor per DataFrame column, as ``skl2onnx.to_onnx(model, X)``
+declares for a DataFrame: float, double, int64 or bool columns, and string
+columns for categories.  In a string column the empty string stands for a
+missing value.  Then:
+
+- the encoder (:mod:`sknn._tabular_encode`): robust scaling with smooth
+  clipping and missing-value flags for the numeric columns, ``LabelEncoder``
+  codes for the categorical ones (0 for a category unseen in fit), one-hot
+  columns or code columns, concatenated in the encoder's order;
+- the network, one emitter per core layer type (:data:`_LAYERS`);
+- the output: softmax probabilities (the mean over an ensemble's members)
+  and the label of the largest, or the regression targets unstandardised.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._core.blocks import _SELU_A, _SELU_L, ParametricActivation, ScaledDense
+from ._core.embeddings import CategoricalEmbedding, FeatureScale, PeriodicEmbedding
+from ._core.ensemble import EnsembleExpand, MemberHead
+from ._core.layers import Dense, Dropout
+from ._onnx import _classifier_outputs, _const, _labels, _node
+
+__all__ = ["register_tabular"]
+
+
+class _Graph:
+    """Shorthands for adding nodes and constants to one converter's graph."""
+
+    def __init__(self, scope, container):
+        self.scope, self.container = scope, container
+
+    def const(self, value, name="c"):
+        return _const(self.scope, self.container, value, name)
+
+    def node(self, op, inputs, name="t", **attrs):
+        return _node(self.scope, self.container, op, inputs, name, **attrs)
+
+    def ml(self, op, inputs, name, **attrs):
+        out = self.scope.get_unique_variable_name(name)
+        self.container.add_node(
+            op,
+            inputs,
+            [out],
+            op_domain="ai.onnx.ml",
+            op_version=2,
+            name=self.scope.get_unique_operator_name(op),
+            **attrs,
+        )
+        return out
+
+    def columns(self, x, index):
+        """Columns ``index`` (a list of int) of the 2-D tensor ``x``."""
+        return self.node("Gather", [x, self.const(np.asarray(index, np.int64))], axis=1)
+
+    def reshape(self, x, shape):
+        return self.node("Reshape", [x, self.const(np.asarray(shape, np.int64))])
+
+    def concat(self, parts):
+        return parts[0] if len(parts) == 1 else self.node("Concat", parts, axis=1)
+
+    def to_float(self, x):
+        return self.node("Cast", [x], "float", to=1)
+
+
+# ------------------------------------------------------------------ encoder
+def _input_columns(g, operator, n_features):
+    """``column(j)``: column ``j`` of the input as an ``(n, 1)`` tensor, and
+    whether it is a string tensor."""
+    from skl2onnx.common.data_types import StringTensorType
+
+    inputs = operator.inputs
+    if len(inputs) == n_features:  # one tensor per column
+
+        def column(j):
+            var = inputs[j]
+            return var.full_name, isinstance(var.type, StringTensorType)
+
+        return column
+    if len(inputs) != 1:
+        raise RuntimeError(
+            f"the ONNX graph has {len(inputs)} inputs for a model of {n_features} "
+            "features: give one tensor of all columns or one per column"
+        )
+    x = inputs[0].full_name
+
+    def column(j):
+        return g.columns(x, [j]), False
+
+    return column
+
+
+def _numeric(g, c, x):
+    """Robust scaling and smooth clipping; ``(z, missing)`` of one column."""
+    x = g.to_float(x)
+    missing = g.node("IsNaN", [x], "missing")
+    z = g.node("Sub", [x, g.const(c.center)], "centred")
+    z = g.node("Div", [z, g.const(c.scale)], "scaled")
+    q = g.node("Div", [z, g.const(3.0)], "q")
+    q = g.node("Mul", [q, q], "q2")
+    q = g.node("Sqrt", [g.node("Add", [q, g.const(1.0)], "q2p1")], "root")
+    z = g.node("Div", [z, q], "clipped")
+    return g.node("Where", [missing, g.const(0.0), z], "numeric"), missing
+
+
+def _codes(g, c, x, is_string):
+    """The ``(n, 1)`` int64 codes of one categorical column."""
+    n_levels = len(c.levels)
+    values = list(range(1, n_levels + 1))
+    missing_code = n_levels + 1 if c.has_missing else 0
+    if is_string:
+        if not all(isinstance(v, str) for v in c.levels):
+            raise NotImplementedError(
+                f"column {c.index} is a string input but was fitted on "
+                "non-string categories"
+            )
+        keys = [str(v) for v in c.levels]
+        if c.has_missing and "" not in keys:
+            keys, values = [*keys, ""], [*values, missing_code]
+        if not keys:  # only missing values in fit
+            keys, values = [""], [missing_code]
+        return g.ml(
+            "LabelEncoder",
+            [x],
+            "codes",
+            keys_strings=keys,
+            values_int64s=values,
+            default_int64=0,
+        )
+    x = g.to_float(x)
+    keys = [float(v) for v in c.levels]
+    if keys:
+        codes = g.ml(
+            "LabelEncoder",
+            [x],
+            "codes",
+            keys_floats=keys,
+            values_int64s=values,
+            default_int64=0,
+        )
+    else:
+        zero = g.node("Mul", [x, g.const(0.0)], "zero")
+        codes = g.node("Cast", [zero], "codes", to=7)
+    missing = g.node("IsNaN", [x], "missing")
+    fill = g.const(np.asarray(missing_code, np.int64))
+    return g.node("Where", [missing, fill, codes], "codes_m")
+
+
+def _encoder(g, operator, encoder):
+    """The encoded float matrix, the encoder's columns in its order."""
+    column = _input_columns(g, operator, len(encoder.is_categorical_))
+    numeric, flags = [], {}
+    for c in encoder._numeric:
+        z, missing = _numeric(g, c, column(c.index)[0])
+        numeric.append(z)
+        flags[c.index] = missing
+    parts = numeric + [g.to_float(flags[c.index]) for c in encoder._flags]
+    for c in encoder._onehot:
+        codes = _codes(g, c, *column(c.index))
+        slots = g.const(np.arange(1, c.n_slots + 1, dtype=np.int64)[None, :])
+        parts.append(g.to_float(g.node("Equal", [codes, slots], "onehot")))
+    for c in encoder._coded:
+        parts.append(g.to_float(_codes(g, c, *column(c.index))))
+    return g.concat(parts)
+
+
+# ------------------------------------------------------------------ layers
+def _dense(g, layer, P, x, k):
+    W, b = P
+    scale = getattr(layer, "scale", 1.0)
+    beta = getattr(layer, "_beta", 1.0)
+    z = g.node("MatMul", [x, g.const(np.asarray(W, np.float64) * scale)], "mm")
+    return g.node("Add", [z, g.const(np.asarray(b, np.float64) * beta)], "z")
+
+
+def _member_head(g, layer, P, x, k):
+    W, b = P
+    x = g.reshape(x, [layer.k, -1, layer.n_in])
+    z = g.node("MatMul", [x, g.const(np.asarray(W, np.float64) * layer.scale)], "mm")
+    z = g.reshape(z, [-1, layer.n_out])
+    return g.node("Add", [z, g.const(b)], "z")
+
+
+def _expand(g, layer, P, x, k):
+    (r,) = P
+    x = g.reshape(x, [1, -1, layer.n_in])
+    x = g.node("Mul", [x, g.const(np.asarray(r)[:, None, :])], "members")
+    return g.reshape(x, [-1, layer.n_in])
+
+
+def _feature_scale(g, layer, P, x, k):
+    return g.node("Mul", [x, g.const(np.asarray(P[0], np.float64) * layer.lr_mult)])
+
+
+def _periodic(g, layer, P, x, k):
+    V, w, b, c = P
+    p, d = layer.p, layer.d
+    num = g.columns(x, list(range(p)))
+    u = g.node("Mul", [g.reshape(num, [-1, p, 1]), g.const(w)], "xw")  # (n, p, m)
+    u = g.node("Add", [u, g.const(b)], "xwb")
+    h = g.node("Cos", [g.node("Mul", [u, g.const(2.0 * np.pi)], "phase")], "h")
+    h = g.node("Transpose", [h], "hT", perm=[1, 0, 2])  # (p, n, m)
+    e = g.node("MatMul", [h, g.const(V)], "hv")  # (p, n, d)
+    e = g.node("Add", [e, g.const(np.asarray(c)[:, None, :])], "e")
+    e = g.reshape(g.node("Transpose", [e], "eT", perm=[1, 0, 2]), [-1, p * d])
+    parts = [num, e]
+    if layer.n_in > p:
+        parts.append(g.columns(x, list(range(p, layer.n_in))))
+    return g.concat(parts)
+
+
+def _categorical(g, layer, P, x, k):
+    s, parts = layer.start, []
+    if s:
+        parts.append(g.columns(x, list(range(s))))
+    for j, E in enumerate(P):
+        codes = g.node("Cast", [g.reshape(g.columns(x, [s + j]), [-1])], "idx", to=7)
+        parts.append(g.node("Gather", [g.const(E), codes], "emb", axis=0))
+    return g.concat(parts)
+
+
+def _base(g, name, z):
+    if name == "relu":
+        return g.node("Relu", [z], "relu")
+    if name == "selu":
+        return g.node("Selu", [z], "selu", alpha=_SELU_A, gamma=_SELU_L)
+    if name == "mish":  # z tanh(softplus(z))
+        t = g.node("Tanh", [g.node("Softplus", [z], "softplus")], "t")
+        return g.node("Mul", [z, t], "mish")
+    raise NotImplementedError(f"no ONNX form for base activation {name!r}")
+
+
+def _parametric(g, layer, P, z, k):
+    act = _base(g, layer.base, z)
+    if not layer.learnable:
+        return act
+    a = np.asarray(P[0], np.float64) * layer.lr_mult
+    lin = g.node("Mul", [z, g.const(1.0 - a)], "lin")
+    return g.node("Add", [lin, g.node("Mul", [act, g.const(a)], "mix")], "f")
+
+
+def _identity(g, layer, P, x, k):
+    return x
+
+
+_LAYERS = {
+    MemberHead: _member_head,
+    ScaledDense: _dense,
+    Dense: _dense,
+    EnsembleExpand: _expand,
+    FeatureScale: _feature_scale,
+    PeriodicEmbedding: _periodic,
+    CategoricalEmbedding: _categorical,
+    ParametricActivation: _parametric,
+    Dropout: _identity,
+}
+"""ONNX emitter of each core layer the tabular networks use, by type (the
+most derived first): ``emit(graph, layer, params, x, members) -> y``."""
+
+
+def _emitter(layer):
+    for kind, emit in _LAYERS.items():
+        if isinstance(layer, kind):
+            return emit
+    raise NotImplementedError(f"no ONNX form for layer {type(layer).__name__}")
+
+
+def _network_output(g, model, x):
+    """The network's output activations, members averaged."""
+    net = model._net
+    for layer, P in zip(net.layers, net.layer_views(model._params)):
+        x = _emitter(layer)(g, layer, P, x, net.members)
+    if net.out_activation.name == "softmax":
+        x = g.node("Softmax", [x], "softmax", axis=1)
+    k = net.members
+    if k > 1:  # the members' mean, as a product: no opset-dependent ReduceMean
+        width = model._n_outputs
+        stacked = g.reshape(x, [k, -1])
+        mean = g.node("MatMul", [g.const(np.full((1, k), 1.0 / k)), stacked], "mean")
+        x = g.reshape(mean, [-1, width])
+    return x
+
+
+# ------------------------------------------------------------------ converters
+def _convert_classifier(scope, operator, container):
+    g = _Graph(scope, container)
+    model = operator.raw_operator
+    proba = _network_output(g, model, _encoder(g, operator, model._encoder))
+    label_name, proba_name = (v.full_name for v in operator.outputs[:2])
+    classes = np.asarray(model.classes_)
+    if len(classes) == 1:  # predict_proba is all ones
+        first = g.columns(proba, [0])
+        zero = g.node("Sub", [first, first], "zero")
+        container.add_node("Add", [zero, g.const(np.ones((1, 1)))], [proba_name])
+    else:
+        container.add_node("Identity", [proba], [proba_name])
+    index = g.node("ArgMax", [proba_name], "argmax", axis=1, keepdims=0)
+    _labels(scope, container, classes, index, label_name)
+
+
+def _convert_regressor(scope, operator, container):
+    g = _Graph(scope, container)
+    model = operator.raw_operator
+    out = _network_output(g, model, _encoder(g, operator, model._encoder))
+    out = g.node("Mul", [out, g.const(np.asarray(model._y_scale)[None, :])], "y")
+    container.add_node(
+        "Add",
+        [out, g.const(np.asarray(model._y_mean)[None, :])],
+        [operator.outputs[0].full_name],
+        name=scope.get_unique_operator_name("Add"),
+    )
+
+
+def _classifier_shape(operator):
+    _classifier_outputs(operator, len(operator.raw_operator.classes_))
+
+
+def _regressor_shape(operator):
+    from skl2onnx.common.data_types import FloatTensorType
+
+    n = operator.inputs[0].get_first_dimension()
+    width = np.asarray(operator.raw_operator._y_mean).shape[0]
+    operator.outputs[0].type = FloatTensorType([n, width])
+
+
+def register_tabular(update_registered_converter):
+    """Register the tabular pair's converters with skl2onnx."""
+    from ._tabular import TabularMLPClassifier, TabularMLPRegressor
+
+    update_registered_converter(
+        TabularMLPClassifier,
+        "SknnTabularMLPClassifier",
+        _classifier_shape,
+        _convert_classifier,
+        options={"zipmap": [True, False, "columns"], "nocl": [True, False]},
+    )
+    update_registered_converter(
+        TabularMLPRegressor,
+        "SknnTabularMLPRegressor",
+        _regressor_shape,
+        _convert_regressor,
+    )
