@@ -154,7 +154,7 @@ def candidates_for(workload, dtype):
     config = training.LoopConfig(batch_size=B, max_iter=1, alpha=ALPHA)
     batches = training._Batches(X, Y, None, B, current())
     ws = net.workspace(B)
-    checkpoint = training._Checkpoint()
+    checkpoint = training._Checkpoint(current())
     n_batches = -(-X.shape[0] // B)
 
     # the roofline's products on their own buffers

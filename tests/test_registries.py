@@ -91,11 +91,11 @@ def test_every_optimizer_is_an_estimator_solver(solver):
 class _SignDescent(Optimizer):
     """An optimizer written as a user would add one: init and a NumPy rule."""
 
-    def init(self, params):
+    def init(self, params, backend=None):
         return {}
 
-    # no ``kernel``: the NumPy rule runs on every backend
-    def _numpy_rule(self, params, grad, state, lr):
+    # no ``kernel``: the generic rule runs on every backend
+    def _rule(self, params, grad, state, lr, backend):
         params -= lr * np.sign(grad)
 
 

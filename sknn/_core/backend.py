@@ -1,28 +1,32 @@
-"""The element-wise backend of a fit: NumPy's operations or Numba's kernels.
+"""The backend of a fit: NumPy's operations, Numba's kernels, or an array API.
 
-A fit chooses its backend once (:func:`current`, at the start of a solver's
-``solve``) and passes it to the training loop, the network's layers and the
-optimizer steps; none of them asks again.  A backend offers:
+A fit chooses its backend once (:func:`for_arrays`, at the start of a
+solver's ``solve``) and passes it to the training loop, the network's layers
+and the optimizer steps; none of them asks again.  A backend offers:
 
 - the fused kernels by name (``bias_forward``, ``backward``, ``output``,
   ``sgd``/``adam``/``rmsprop``): the compiled ones of :mod:`._fused` for
-  Numba, none for NumPy, so a caller falls back to its NumPy code;
+  Numba, none otherwise, so a caller falls back to its generic code;
+- the element-wise tables: ``activations``, ``outputs`` and ``losses``, by
+  name (NumPy's registries here; an array-API backend has its own, written
+  with its namespace's functions);
 - the operations that have no portable array-API form, which the layers,
-  the network and the loop call instead of NumPy's: ``matmul`` (a product
-  into a preallocated buffer, sparse left operands included), ``sum_rows``
-  and ``subtract`` (into a buffer), ``multiply`` (likewise), ``einsum``,
-  ``scatter_add`` (an unbuffered ``+=`` at repeated indices), ``axpy``
-  (``y += a * x`` without a temporary), ``take_rows`` (a gather into a
-  preallocated buffer) and ``quiet`` (the floating-point error state).
+  the network, the optimizers and the loop call instead of NumPy's:
+  ``matmul`` (a product into a preallocated buffer, sparse left operands
+  included), ``sum_rows``, ``subtract``, ``multiply``, ``divide`` and
+  ``sqrt`` (into a buffer), ``einsum``, ``scatter_add`` (an unbuffered
+  ``+=`` at repeated indices), ``axpy`` (``y += a * x`` without a
+  temporary), ``take_rows`` (a gather into a preallocated buffer) and
+  ``quiet`` (the floating-point error state);
+- allocation and conversion: ``empty``, ``zeros_like``, ``empty_like``,
+  ``copy``, ``asarray`` (host values into the backend's arrays),
+  ``indices`` (a host index array), ``all_finite``, ``total`` and
+  ``draw_mask`` (a dropout mask from the fit's random source).
 
-The element-wise functions themselves (activations, losses, the optimizers'
-NumPy rules) are the NumPy backend's reference tables: they run on NumPy
-arrays, in place.  A second array library adds its own tables beside them and
-its own versions of the operations above.
-
-Both backends give the same bits (the kernels do NumPy's arithmetic in NumPy's
-order), except the softmax output's ``exp``/``log``.  An array-API backend for
-GPU arrays belongs here too.
+NumPy's and Numba's backends give the same bits (the kernels do NumPy's
+arithmetic in NumPy's order), except the softmax output's ``exp``/``log``.
+The array-API backend (:mod:`.array_api`) runs the same generic code on the
+namespace and device of the input (CuPy, PyTorch, ``array_api_strict``).
 """
 
 from __future__ import annotations
@@ -33,8 +37,10 @@ import numpy as np
 import scipy.sparse as sp
 
 from . import _fused
+from .activations import ACTIVATIONS, OUTPUT_ACTIVATIONS
+from .losses import LOSSES
 
-__all__ = ["NUMBA", "NUMPY", "Backend", "current"]
+__all__ = ["NUMBA", "NUMPY", "Backend", "copy_of", "current", "for_arrays"]
 
 _QUIET = {"over": "ignore", "invalid": "ignore", "divide": "ignore"}
 
@@ -52,6 +58,9 @@ class Backend:
         Fused optimizer steps by rule name; empty for NumPy.
     parametric : dict
         Fused parametric activations by base (``_fused.PARAMETRIC``).
+    activations, outputs, losses : dict
+        The element-wise tables: hidden and output activations and losses
+        by name, for this backend's arrays.
     """
 
     name: str
@@ -60,6 +69,11 @@ class Backend:
     output: dict = field(default_factory=dict)
     steps: dict = field(default_factory=dict)
     parametric: dict = field(default_factory=dict)
+    activations: dict = field(default_factory=lambda: ACTIVATIONS)
+    outputs: dict = field(default_factory=lambda: OUTPUT_ACTIVATIONS)
+    losses: dict = field(default_factory=lambda: LOSSES)
+    host = True
+    """Whether the arrays are NumPy's (sparse inputs included)."""
 
     @property
     def compiled(self):
@@ -117,6 +131,16 @@ class Backend:
         return np.subtract(a, b, out=out)
 
     @staticmethod
+    def divide(a, b, out):
+        """``a / b`` written into ``out``."""
+        return np.divide(a, b, out=out)
+
+    @staticmethod
+    def sqrt(a, out):
+        """``sqrt(a)`` written into ``out``."""
+        return np.sqrt(a, out=out)
+
+    @staticmethod
     def einsum(spec, *operands, out=None):
         """``numpy.einsum`` (into ``out`` when given)."""
         return np.einsum(spec, *operands, out=out)
@@ -142,6 +166,58 @@ class Backend:
         """Ignore floating-point errors: the loops test finiteness themselves."""
         return np.errstate(**_QUIET)
 
+    # allocation and conversion
+    @staticmethod
+    def empty(shape, dtype):
+        """An uninitialised array of NumPy dtype ``dtype``."""
+        return np.empty(shape, dtype=dtype)
+
+    @staticmethod
+    def zeros_like(a):
+        return np.zeros_like(a)
+
+    @staticmethod
+    def empty_like(a):
+        return np.empty_like(a)
+
+    @staticmethod
+    def copy(a):
+        return a.copy()
+
+    @staticmethod
+    def asarray(a):
+        """A NumPy array (or sparse matrix) as this backend's array."""
+        return a
+
+    @staticmethod
+    def indices(idx):
+        """A NumPy index array as this backend's index array."""
+        return idx
+
+    @staticmethod
+    def all_finite(a):
+        return bool(np.isfinite(a).all())
+
+    @staticmethod
+    def total(a):
+        """``sum(a)`` as a Python float."""
+        return float(a.sum())
+
+    @staticmethod
+    def draw_mask(rng, shape, rate, dtype):
+        """An inverted-dropout mask: ``1 / (1 - rate)`` with probability
+        ``1 - rate``, else 0, drawn from the ``numpy.random.Generator`` ``rng``."""
+        U = rng.random(shape, dtype=dtype)
+        keep = U >= rate
+        M = U  # reuse the draw's memory for the scaled mask
+        M[...] = keep
+        M *= 1.0 / (1.0 - rate)
+        return M
+
+    def mask_source(self, rng):
+        """The random source of the dropout masks: the fit's generator."""
+        return rng
+
 
 NUMPY = Backend("numpy")
 """NumPy's operations only."""
@@ -158,6 +234,26 @@ NUMBA = Backend(
 
 
 def current():
-    """The backend to choose now: Numba's when its kernels are enabled
+    """The host backend to choose now: Numba's when its kernels are enabled
     (Numba installed, ``SKNN_DISABLE_NUMBA`` unset, see ``_fused.use``)."""
     return NUMBA if _fused.enabled() else NUMPY
+
+
+def for_arrays(X):
+    """The backend for training on ``X``: :func:`current` for NumPy arrays and
+    sparse matrices, else the array-API backend of ``X``'s namespace and
+    device (:func:`.array_api.backend_of`)."""
+    if isinstance(X, np.ndarray) or sp.issparse(X):
+        return current()
+    from .array_api import backend_of
+
+    return backend_of(X)
+
+
+def copy_of(a):
+    """A copy of the array ``a``, in its own namespace and on its device."""
+    if isinstance(a, np.ndarray):
+        return a.copy()
+    from .array_api import namespace_of
+
+    return namespace_of(a).asarray(a, copy=True)

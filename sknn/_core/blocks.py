@@ -54,8 +54,8 @@ class ScaledDense(Dense):
             ParamSpec("b", (self.n_out,), False, Constant(0.0)),
         ]
 
-    def workspace(self, capacity, need_input_grad):
-        buf = super().workspace(capacity, need_input_grad)
+    def workspace(self, capacity, need_input_grad, backend=None):
+        buf = super().workspace(capacity, need_input_grad, backend)
         buf.Z_kept = None
         return buf
 
@@ -199,7 +199,7 @@ class ParametricActivation(Layer):
             return []
         return [ParamSpec("a", (self.n_in,), False, Constant(1.0 / self.lr_mult))]
 
-    def workspace(self, capacity, need_input_grad):
+    def workspace(self, capacity, need_input_grad, backend=None):
         shape, dt = (capacity, self.n_in), self.dtype
         return SimpleNamespace(
             Z=None,

@@ -27,6 +27,8 @@ import time
 from dataclasses import dataclass
 from enum import Enum
 
+from .backend import copy_of
+
 __all__ = [
     "EpochEnd",
     "FitResult",
@@ -132,7 +134,7 @@ class Improvement(EpochEnd):
         if score > state.best_validation_score:
             state.best_validation_score = score
             if state.best_params is None:
-                state.best_params = params.copy()
+                state.best_params = copy_of(params)
             else:
                 state.best_params[...] = params
         return None

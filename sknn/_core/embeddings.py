@@ -47,7 +47,7 @@ class FeatureScale(Layer):
     def params(self):
         return [ParamSpec("s", (self.n_in,), False, Constant(1.0 / self.lr_mult))]
 
-    def workspace(self, capacity, need_input_grad):
+    def workspace(self, capacity, need_input_grad, backend=None):
         return SimpleNamespace(
             out=np.empty((capacity, self.n_in), dtype=self.dtype), A_in=None
         )
@@ -121,7 +121,7 @@ class PeriodicEmbedding(Layer):
             ParamSpec("c", (p, d), False, Constant(0.0)),
         ]
 
-    def workspace(self, capacity, need_input_grad):
+    def workspace(self, capacity, need_input_grad, backend=None):
         dX = None
         if need_input_grad:
             dX = np.empty((capacity, self.n_in), dtype=self.dtype)
@@ -225,7 +225,7 @@ class CategoricalEmbedding(Layer):
             for k, card in enumerate(self.cards)
         ]
 
-    def workspace(self, capacity, need_input_grad):
+    def workspace(self, capacity, need_input_grad, backend=None):
         dX = None
         if need_input_grad:  # the code columns get no gradient: zero for good
             dX = np.zeros((capacity, self.n_in), dtype=self.dtype)

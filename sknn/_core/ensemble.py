@@ -50,7 +50,7 @@ class EnsembleExpand(Layer):
         init = RandomSigns() if self.init == "signs" else Constant(1.0)
         return [ParamSpec("r", (self.k, self.n_in), False, init)]
 
-    def workspace(self, capacity, need_input_grad):
+    def workspace(self, capacity, need_input_grad, backend=None):
         out = np.empty((self.k * capacity, self.n_in), dtype=self.dtype)
         return SimpleNamespace(out=out, A_in=None)
 

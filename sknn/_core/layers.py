@@ -6,7 +6,7 @@ views of its slices.  The protocol (see :class:`Layer`)::
 
     n_out = layer.build(n_in, dtype)        # once, when the network is made
     layer.params()                          # [ParamSpec(name, shape, decay, init)]
-    buf = layer.workspace(capacity, need_input_grad)  # per-batch buffers (or None)
+    buf = layer.workspace(capacity, need_input_grad, backend)  # buffers (or None)
     A = layer.forward(A, P, buf, n, backend)  # training; P: views of its params
     dA = layer.backward(dA, P, G, buf, n, need_input_grad, backend)
     A = layer.predict(A, P, backend)          # evaluation: fresh arrays, no state
@@ -37,6 +37,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .activations import ACTIVATIONS, LEAKY_RELU_SLOPE
+from .backend import NUMPY
 
 __all__ = [
     "Constant",
@@ -133,8 +134,9 @@ class Layer:
         """The layer's parameters, as :class:`ParamSpec` (none by default)."""
         return []
 
-    def workspace(self, capacity, need_input_grad):
-        """Buffers for batches of up to ``capacity`` rows (None by default).
+    def workspace(self, capacity, need_input_grad, backend=None):
+        """Buffers for batches of up to ``capacity`` rows (None by default),
+        allocated by ``backend`` (None: NumPy).
 
         ``need_input_grad`` is False for the network's first layer, whose
         backward pass never computes an input gradient.
@@ -186,11 +188,12 @@ class Dense(Layer):
             ParamSpec("b", (self.n_out,), False, init),
         ]
 
-    def workspace(self, capacity, need_input_grad):
+    def workspace(self, capacity, need_input_grad, backend=None):
+        empty = np.empty if backend is None else backend.empty
         dt = self.dtype
-        dX = np.empty((capacity, self.n_in), dtype=dt) if need_input_grad else None
+        dX = empty((capacity, self.n_in), dt) if need_input_grad else None
         return SimpleNamespace(
-            Z=np.empty((capacity, self.n_out), dtype=dt),
+            Z=empty((capacity, self.n_out), dt),
             dX=dX,
             A_in=None,
             A_out=None,
@@ -199,7 +202,7 @@ class Dense(Layer):
 
     def linear(self, A, W, buf, n, backend):
         """``Z = A @ W`` into the workspace (``A`` may be sparse)."""
-        Z = backend.matmul(A, W, buf.Z[:n])
+        Z = backend.matmul(A, W, buf.Z[:n, :])
         buf.A_in = A
         return Z
 
@@ -218,7 +221,8 @@ class Dense(Layer):
             A_out = Z
         else:
             Z += b
-            A_out = act.forward(Z)  # in place, except for activations keeping Z
+            # in place for NumPy, except for activations keeping Z
+            A_out = backend.activations[self._name].forward(Z)
         buf.A_out = A_out
         return A_out
 
@@ -237,21 +241,22 @@ class Dense(Layer):
                 bwd(buf.A_out, dA, gb, self._one, self._slope)
                 bias_done = True
             else:
-                self.activation.backward(buf.A_out, dA, buf.Z_kept)
+                backend.activations[self._name].backward(buf.A_out, dA, buf.Z_kept)
         D = dA
         backend.matmul_t(buf.A_in, D, gW)
         if not bias_done:
             backend.sum_rows(D, gb)
         if not need_input_grad:
             return None
-        return backend.matmul(D, W.T, buf.dX[:n])
+        return backend.matmul(D, W.T, buf.dX[:n, :])
 
     def predict(self, A, P, backend):
         W, b = P
         Z = A @ W
-        if sp.issparse(Z):  # pragma: no cover - scipy returns dense here
-            Z = Z.toarray()
-        Z = np.asarray(Z)
+        if backend.host:
+            if sp.issparse(Z):  # pragma: no cover - scipy returns dense here
+                Z = Z.toarray()
+            Z = np.asarray(Z)
         if self.activation is None:
             Z += b
             return Z
@@ -260,7 +265,7 @@ class Dense(Layer):
             fwd(Z, b, self._slope)
             return Z
         Z += b
-        return self.activation.forward(Z)
+        return backend.activations[self._name].forward(Z)
 
 
 class Dropout(Layer):
@@ -280,28 +285,26 @@ class Dropout(Layer):
         self.dtype = np.dtype(dtype)
         return self.n_out
 
-    def workspace(self, capacity, need_input_grad):
+    def workspace(self, capacity, need_input_grad, backend=None):
+        empty = np.empty if backend is None else backend.empty
         dropped = None
         if self.rate > 0:
-            dropped = np.empty((capacity, self.n_in), dtype=self.dtype)
+            dropped = empty((capacity, self.n_in), self.dtype)
         return SimpleNamespace(dropped=dropped, mask=None)
 
-    def draw(self, rng, n_rows):
-        """The mask of a batch of ``n_rows`` rows (None at rate 0)."""
+    def draw(self, rng, n_rows, backend=None):
+        """The mask of a batch of ``n_rows`` rows (None at rate 0), drawn
+        from ``rng`` (the backend's ``mask_source``)."""
         if self.rate == 0.0:
             return None
-        U = rng.random((n_rows, self.n_in), dtype=self.dtype)
-        keep = U >= self.rate
-        M = U  # reuse the draw's memory for the scaled mask
-        M[...] = keep
-        M *= 1.0 / (1.0 - self.rate)
-        return M
+        backend = NUMPY if backend is None else backend
+        return backend.draw_mask(rng, (n_rows, self.n_in), self.rate, self.dtype)
 
     def forward(self, A, P, buf, n, backend):
         M = buf.mask
         if M is None:
             return A
-        return backend.multiply(A, M, buf.dropped[:n])
+        return backend.multiply(A, M, buf.dropped[:n, :])
 
     def backward(self, dA, P, G, buf, n, need_input_grad, backend):
         if buf.mask is not None:

@@ -158,7 +158,14 @@ class Network:
     # ------------------------------------------------------------ parameters
     def layer_views(self, flat):
         """Per layer, the views of its parameters in ``flat`` (its order)."""
-        return [[flat[s].reshape(spec.shape) for s, spec in sl] for sl in self._slices]
+        if isinstance(flat, np.ndarray):
+            return [
+                [flat[s].reshape(spec.shape) for s, spec in sl] for sl in self._slices
+            ]
+        from .array_api import namespace_of  # an array-API vector: no methods
+
+        reshape = namespace_of(flat).reshape
+        return [[reshape(flat[s], spec.shape) for s, spec in sl] for sl in self._slices]
 
     def unpack(self, flat):
         """The dense layers' weight and bias views into a flat vector.
@@ -179,13 +186,15 @@ class Network:
         dense = [v for layer, v in zip(self.layers, views) if isinstance(layer, Dense)]
         return [v[0] for v in dense], [v[1] for v in dense]
 
-    def pack(self, coefs, intercepts):
-        """Flat vector (a new array) from the dense layers' weights and biases."""
+    def pack(self, coefs, intercepts, backend=None):
+        """Flat vector (a new array of ``backend``, None: NumPy) from the dense
+        layers' weights and biases."""
         if any(
             layer.params() and not isinstance(layer, Dense) for layer in self.layers
         ):
             raise ValueError("pack needs a network whose parameters are all dense")
-        flat = np.empty(self.n_params, dtype=self.dtype)
+        empty = np.empty if backend is None else backend.empty
+        flat = empty(self.n_params, self.dtype)
         W, b = self.unpack(flat)
         for dst, src in zip(W + b, list(coefs) + list(intercepts)):
             dst[...] = src
@@ -219,17 +228,23 @@ class Network:
         return 0.5 * float(w @ w)
 
     @staticmethod
-    def batch_weight(n, sample_weight):
+    def batch_weight(n, sample_weight, backend=None):
         """``S``, the weight of a batch of ``n`` rows: their sample weights'
         sum, or ``n`` without weights."""
-        return float(n if sample_weight is None else sample_weight.sum())
+        if sample_weight is None:
+            return float(n)
+        return (
+            float(sample_weight.sum())
+            if backend is None
+            else backend.total(sample_weight)
+        )
 
-    def l2_coef(self, alpha, n, sample_weight=None):
+    def l2_coef(self, alpha, n, sample_weight=None, backend=None):
         """``alpha / S``: the L2 gradient of a batch is ``l2_coef * W``.
 
         Zero when the batch weighs nothing (its whole gradient is zero).
         """
-        S = self.batch_weight(n, sample_weight)
+        S = self.batch_weight(n, sample_weight, backend)
         return alpha / S if S > 0 else 0.0
 
     # ------------------------------------------------------------ evaluation
@@ -251,7 +266,7 @@ class Network:
         A = X
         for layer, P in zip(self.layers, self.layer_views(params)):
             A = layer.predict(A, P, backend)
-        out = self.out_activation.forward(A)
+        out = backend.outputs[self.out_activation.name].forward(A)
         if self.members > 1:  # the mean of the members' outputs
             out = out.reshape(self.members, X.shape[0], -1).mean(axis=0)
         return out
@@ -271,12 +286,14 @@ class Network:
             A = layer.predict(A, P, current())
 
     # ------------------------------------------------------------ training
-    def workspace(self, capacity):
-        """Buffers for batches of up to ``capacity`` rows."""
-        return Workspace(self, capacity)
+    def workspace(self, capacity, backend=None):
+        """Buffers for batches of up to ``capacity`` rows (``backend``'s
+        arrays; None: NumPy's)."""
+        return Workspace(self, capacity, backend)
 
-    def draw_masks(self, rng, n_rows):
-        """Inverted-dropout masks for a batch, drawn from ``rng``.
+    def draw_masks(self, rng, n_rows, backend=None):
+        """Inverted-dropout masks for a batch, drawn from ``rng`` (the
+        backend's ``mask_source``).
 
         Returns
         -------
@@ -285,7 +302,7 @@ class Network:
             MLP, per hidden layer); None where the rate is zero.
         """
         return [
-            None if d is None else d.draw(rng, n_rows * f)
+            None if d is None else d.draw(rng, n_rows * f, backend)
             for d, f in zip(self._mask_slots, self._mask_factors)
         ]
 
@@ -344,12 +361,12 @@ class Network:
         """
         backend = current() if backend is None else backend
         n = X.shape[0]
-        S = self.batch_weight(n, sample_weight)
+        S = self.batch_weight(n, sample_weight, backend)
         if S <= 0:  # a batch whose samples all weigh zero contributes nothing
             grad[...] = 0
             return 0.0 if compute_loss else None
         if workspace is None or workspace.capacity < n:
-            workspace = self.workspace(n)
+            workspace = self.workspace(n, backend)
         ws = workspace
         P, G = ws.views(params, grad)
         bufs = ws.buffers
@@ -380,7 +397,7 @@ class Network:
         # output delta: dL/dZ of the head is s_i (P - Y) / S for the canonical
         # links; scaling here makes every later gradient final
         loss = None
-        D = ws.delta[: n * self.members]
+        D = ws.delta[: n * self.members, :]
         fused_out = backend.output.get(self.loss.name)
         if fused_out is not None:
             sw = ws.no_weights if sample_weight is None else sample_weight
@@ -390,9 +407,9 @@ class Network:
                 loss = total / S_out
         else:
             Z += bh
-            Pout = self.out_activation.forward(Z)
+            Pout = backend.outputs[self.out_activation.name].forward(Z)
             if compute_loss:
-                loss = self.loss.value(Y, Pout, sample_weight)
+                loss = backend.losses[self.loss.name].value(Y, Pout, sample_weight)
             backend.subtract(Pout, Y, D)
             if sample_weight is None:
                 D *= 1.0 / S_out
@@ -433,6 +450,8 @@ class Workspace:
     capacity : int
         Largest batch the buffers hold; smaller batches use leading-row
         views, which stay C-contiguous.
+    backend : Backend or None
+        Whose arrays the buffers are (None: NumPy's).
 
     Attributes
     ----------
@@ -443,14 +462,18 @@ class Workspace:
         The output delta.
     """
 
-    def __init__(self, net, capacity):
+    def __init__(self, net, capacity, backend=None):
         self.net = net
         self.capacity = int(capacity)
         self._bound = None
-        self.coef_buf = np.empty(net.n_coefs, dtype=net.dtype)
-        self.no_weights = np.empty(0, dtype=net.dtype)  # "unit weights" for kernels
+        empty = np.empty if backend is None else backend.empty
+        self.coef_buf = empty(net.n_coefs, net.dtype)
+        self.no_weights = empty(0, net.dtype)  # "unit weights" for kernels
+        # a layer allocates NumPy buffers unless given a device backend (so
+        # layers written for the NumPy protocol keep working unchanged)
+        device = () if backend is None or backend.host else (backend,)
         self.buffers = [
-            layer.workspace(capacity * f, k > 0)
+            layer.workspace(capacity * f, k > 0, *device)
             for k, (layer, f) in enumerate(zip(net.layers, net._row_factor))
         ]
         index = {id(layer): k for k, layer in enumerate(net.layers)}
@@ -461,12 +484,12 @@ class Workspace:
         if not any(buf is not None for buf in self.mask_bufs):
             self.mask_bufs = []
         k = net.members
-        self.delta = np.empty((capacity * k, net.layer_units[-1]), dtype=net.dtype)
+        self.delta = empty((capacity * k, net.layer_units[-1]), net.dtype)
         self._tiled = None
         if k > 1:
             self._tiled = (
-                np.empty((capacity * k, net.layer_units[-1]), dtype=net.dtype),
-                np.empty(capacity * k, dtype=net.dtype),
+                empty((capacity * k, net.layer_units[-1]), net.dtype),
+                empty(capacity * k, net.dtype),
             )
 
     def tile(self, n, Y, sample_weight):

@@ -3,7 +3,7 @@
 An optimizer is a small immutable object holding its hyper-parameters with
 two methods::
 
-    state = opt.init(params)            # dict of arrays and counters
+    state = opt.init(params, backend)   # dict of arrays and counters
     opt.step(params, grad, state, lr)   # updates params and state in place
     opt.step(params, grad, state, lr, l2=L2Gradient(...))
 
@@ -90,9 +90,12 @@ class Optimizer:
     on the NumPy path).  A subclass writes its rule once per path and never
     sees the L2 term:
 
-    - ``init(params)``: the state (arrays and counters);
-    - ``_numpy_rule(params, grad, state, lr)``: the update, ``grad`` holding
-      the L2 gradient already;
+    - ``init(params, backend)``: the state (arrays and counters, allocated
+      by the backend: NumPy's, or the input's array namespace);
+    - ``_rule(params, grad, state, lr, backend)``: the update, ``grad``
+      holding the L2 gradient already, written with in-place operators and
+      the backend's ``multiply``/``divide``/``sqrt`` into buffers, so it runs
+      on every backend without a compiled step;
     - ``kernel``: the name of its compiled step in ``backend.steps`` (None:
       NumPy only), and ``_kernel_args(params, state, lr)``: the kernel's
       arguments between ``grad`` and the L2 pair;
@@ -114,7 +117,7 @@ class Optimizer:
         if kernel is None:
             if l2 is not None:
                 l2.add_to(params, grad, backend)
-            self._numpy_rule(params, grad, state, lr)
+            self._rule(params, grad, state, lr, backend)
             return
         if l2 is not None and not self._kernel_folds_l2():
             l2.add_to(params, grad, backend)
@@ -159,9 +162,13 @@ class SGD(Optimizer):
     def from_params(cls, *, momentum=0.9, nesterovs_momentum=True, **_):
         return cls(momentum, nesterovs_momentum)
 
-    def init(self, params):
+    def init(self, params, backend=None):
         """State: zero velocity and a scratch buffer."""
-        return {"velocity": np.zeros_like(params), "buf": np.empty_like(params)}
+        backend = current() if backend is None else backend
+        return {
+            "velocity": backend.zeros_like(params),
+            "buf": backend.empty_like(params),
+        }
 
     kernel = "sgd"
 
@@ -174,14 +181,14 @@ class SGD(Optimizer):
             self.nesterov,
         )
 
-    def _numpy_rule(self, params, grad, state, lr):
+    def _rule(self, params, grad, state, lr, backend):
         v, buf = state["velocity"], state["buf"]
-        np.multiply(grad, lr, out=buf)  # lr * g, used twice with Nesterov
+        backend.multiply(grad, lr, buf)  # lr * g, used twice with Nesterov
         v *= self.momentum
         v -= buf
         if self.nesterov:
             params -= buf
-            np.multiply(v, self.momentum, out=buf)
+            backend.multiply(v, self.momentum, buf)
             params += buf
         else:
             params += v
@@ -218,9 +225,14 @@ class Adam(Optimizer):
     def from_params(cls, *, beta_1=0.9, beta_2=0.999, epsilon=1e-8, **_):
         return cls(beta_1, beta_2, epsilon)
 
-    def init(self, params):
+    def init(self, params, backend=None):
         """State: zero (rescaled) moments and step count 0."""
-        return {"M": np.zeros_like(params), "V": np.zeros_like(params), "t": 0}
+        backend = current() if backend is None else backend
+        return {
+            "M": backend.zeros_like(params),
+            "V": backend.zeros_like(params),
+            "t": 0,
+        }
 
     def moments(self, state):
         """The first and second moment estimates ``(m, v)`` (new arrays)."""
@@ -256,7 +268,7 @@ class Adam(Optimizer):
         args = (state["M"], state["V"], dt(self.beta_1), dt(self.beta_2))
         return (*args, dt(eps), dt(step), n_decay, dt(decay))
 
-    def _numpy_rule(self, params, grad, state, lr):
+    def _rule(self, params, grad, state, lr, backend):
         n_decay, decay = self._decay(params, lr)
         step, eps = self._advance(state, lr)
         M, V = state["M"], state["V"]
@@ -264,13 +276,13 @@ class Adam(Optimizer):
             params[:n_decay] *= decay
         M *= self.beta_1
         M += grad
-        np.multiply(grad, grad, out=grad)
+        backend.multiply(grad, grad, grad)
         V *= self.beta_2
         V += grad
         denom = grad  # no longer needed: reuse its memory
-        np.sqrt(V, out=denom)
+        backend.sqrt(V, denom)
         denom += eps
-        np.divide(M, denom, out=denom)
+        backend.divide(M, denom, denom)
         denom *= step
         params -= denom
 
@@ -331,9 +343,10 @@ class RMSprop(Optimizer):
     def from_params(cls, *, rho=0.9, epsilon=1e-8, **_):
         return cls(rho, epsilon)
 
-    def init(self, params):
+    def init(self, params, backend=None):
         """State: zero running mean of squared gradients, a scratch buffer."""
-        return {"s": np.zeros_like(params), "buf": np.empty_like(params)}
+        backend = current() if backend is None else backend
+        return {"s": backend.zeros_like(params), "buf": backend.empty_like(params)}
 
     kernel = "rmsprop"
 
@@ -347,15 +360,15 @@ class RMSprop(Optimizer):
             dt(self.epsilon),
         )
 
-    def _numpy_rule(self, params, grad, state, lr):
+    def _rule(self, params, grad, state, lr, backend):
         s, buf = state["s"], state["buf"]
-        np.multiply(grad, grad, out=buf)
+        backend.multiply(grad, grad, buf)
         buf *= 1.0 - self.rho
         s *= self.rho
         s += buf
-        np.sqrt(s, out=buf)
+        backend.sqrt(s, buf)
         buf += self.epsilon
-        np.divide(grad, buf, out=buf)
+        backend.divide(grad, buf, buf)
         buf *= lr
         params -= buf
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .backend import current
+from .backend import current, for_arrays
 from .training import (
     LoopConfig,
     StopReason,
@@ -105,16 +105,16 @@ class StochasticSolver:
         self.validate = validate
         self.callbacks = list(callbacks)
 
-    def _state(self, params, state):
+    def _state(self, params, state, backend):
         validating = self.validate is not None
         if state is None:
             state = TrainState(
-                opt_state=self.optimizer.init(params),
+                opt_state=self.optimizer.init(params, backend),
                 schedule=self.schedule,
                 validating=validating,
             )
         elif not self.config.incremental:
-            state.opt_state = self.optimizer.init(params)
+            state.opt_state = self.optimizer.init(params, backend)
             state.schedule = self.schedule
             state.set_validating(validating)
         state.n_iter = 0
@@ -140,7 +140,8 @@ class StochasticSolver:
         -------
         Solution
         """
-        state = self._state(params, state)
+        backend = for_arrays(X)  # chosen once for the whole call
+        state = self._state(params, state, backend)
         result = fit_stochastic(
             net,
             params,
@@ -153,10 +154,10 @@ class StochasticSolver:
             sample_weight=sample_weight,
             validate=self.validate,
             callbacks=self.callbacks,
-            backend=current(),  # chosen once for the whole call
+            backend=backend,
         )
         reason = result.reason
-        if not np.isfinite(params).all():  # defensive: the loop restores
+        if not backend.all_finite(params):  # defensive: the loop restores
             reason = StopReason.DIVERGED
         kept_best = state.validating and state.best_params is not None
         loss = state.loss_curve[-1] if state.loss_curve else np.nan

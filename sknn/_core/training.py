@@ -166,8 +166,15 @@ def _norm(grad, sq_norm):
     """
     if math.isfinite(sq_norm):
         return math.sqrt(sq_norm)
-    scale = float(np.max(np.abs(grad)))
-    scaled = grad / grad.dtype.type(scale)
+    if isinstance(grad, np.ndarray):
+        scale = float(np.max(np.abs(grad)))
+        scaled = grad / grad.dtype.type(scale)
+    else:  # an array-API array: Python scalars only
+        import array_api_compat
+
+        xp = array_api_compat.array_namespace(grad)
+        scale = float(xp.max(xp.abs(grad)))
+        scaled = grad / scale
     return scale * math.sqrt(float(scaled @ scaled))
 
 
@@ -188,12 +195,13 @@ def _clip_norm(grad, max_norm, sq_norm=None):
 class _Checkpoint:
     """Copy of parameters known to give a finite loss and gradient."""
 
-    def __init__(self):
+    def __init__(self, backend):
         self.params = None
+        self.backend = backend
 
     def save(self, params):
         if self.params is None:
-            self.params = params.copy()
+            self.params = self.backend.copy(params)
         else:
             self.params[...] = params
 
@@ -234,7 +242,7 @@ def _run_epoch(
     total = 0.0
     for k, (Xb, Yb, swb) in enumerate(batches(order)):
         m = Xb.shape[0]
-        masks = net.draw_masks(rng, m) if use_dropout else None
+        masks = net.draw_masks(rng, m, backend) if use_dropout else None
         loss = net.loss_grad(
             params,
             Xb,
@@ -250,7 +258,7 @@ def _run_epoch(
         sq_norm = float(grad @ grad)
         if not math.isfinite(loss) or (
             # a square norm can overflow while every entry is finite
-            not math.isfinite(sq_norm) and not np.isfinite(grad).all()
+            not math.isfinite(sq_norm) and not backend.all_finite(grad)
         ):
             return total / batches.n, True
         if k == 0:
@@ -260,11 +268,11 @@ def _run_epoch(
             _clip_norm(grad, config.max_grad_norm, sq_norm)
         l2 = None
         if defer_l2:
-            coef = net.l2_coef(config.alpha, m, swb)
+            coef = net.l2_coef(config.alpha, m, swb, backend)
             l2 = L2Gradient(coef, net.n_coefs, ws.coef_buf) if coef else None
         optimizer.step(params, grad, state.opt_state, lr, l2=l2, backend=backend)
     # a finite gradient times a huge rate can still overflow the weights
-    return total / batches.n, not np.isfinite(params).all()
+    return total / batches.n, not backend.all_finite(params)
 
 
 class _Batches:
@@ -276,11 +284,12 @@ class _Batches:
         self.n = X.shape[0]
         self.batch_size = batch_size
         self.sparse = sp.issparse(X)
+        empty, like = backend.empty, getattr(backend, "numpy_dtype", np.dtype)
         if not self.sparse:
-            self.Xbuf = np.empty((batch_size, X.shape[1]), dtype=X.dtype)
-        self.Ybuf = np.empty((batch_size, Y.shape[1]), dtype=Y.dtype)
+            self.Xbuf = empty((batch_size, X.shape[1]), like(X.dtype))
+        self.Ybuf = empty((batch_size, Y.shape[1]), like(Y.dtype))
         if sample_weight is not None:
-            self.swbuf = np.empty(batch_size, dtype=sample_weight.dtype)
+            self.swbuf = empty(batch_size, like(sample_weight.dtype))
 
     def __call__(self, order):
         """Yield batches in ``order`` (an index permutation or None)."""
@@ -288,7 +297,7 @@ class _Batches:
             stop = min(start + self.batch_size, self.n)
             if order is None:
                 sw = None if self.sw is None else self.sw[start:stop]
-                yield self.X[start:stop], self.Y[start:stop], sw
+                yield self.X[start:stop, :], self.Y[start:stop, :], sw
                 continue
             idx = order[start:stop]
             m = stop - start
@@ -296,8 +305,8 @@ class _Batches:
             if self.sparse:
                 Xb = self.X[idx]
             else:
-                Xb = self.take(self.X, idx, self.Xbuf[:m])
-            Yb = self.take(self.Y, idx, self.Ybuf[:m])
+                Xb = self.take(self.X, idx, self.Xbuf[:m, :])
+            Yb = self.take(self.Y, idx, self.Ybuf[:m, :])
             sw = None
             if self.sw is not None:
                 sw = self.take(self.sw, idx, self.swbuf[:m])
@@ -400,9 +409,10 @@ def fit_stochastic(
     backend = current() if backend is None else backend
     n = X.shape[0]
     batches = _Batches(X, Y, sample_weight, config.batch_size, backend)
-    ws = net.workspace(config.batch_size)
-    grad = np.empty_like(params)
-    checkpoint = _Checkpoint()
+    ws = net.workspace(config.batch_size, backend)
+    grad = backend.empty_like(params)
+    checkpoint = _Checkpoint(backend)
+    masks = backend.mask_source(rng) if any(r > 0 for r in net.dropout) else rng
     epochs = 1 if config.incremental else config.max_iter
     hooks = epoch_end_callbacks(config, epochs, callbacks)
     result = FitResult(StopReason.EPOCH if config.incremental else StopReason.MAX_ITER)
@@ -411,7 +421,7 @@ def fit_stochastic(
         with blas_limit(macs), backend.quiet():
             for _ in range(epochs):
                 tic = time.perf_counter()
-                order = rng.permutation(n) if config.shuffle else None
+                order = backend.indices(rng.permutation(n)) if config.shuffle else None
                 epoch_loss, diverged = _run_epoch(
                     net,
                     params,
@@ -421,7 +431,7 @@ def fit_stochastic(
                     config,
                     batches,
                     order,
-                    rng,
+                    masks,
                     ws,
                     checkpoint,
                     backend,
