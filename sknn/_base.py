@@ -17,17 +17,29 @@ from numbers import Integral, Real
 import numpy as np
 import scipy.sparse as sp
 from sklearn import get_config
-from sklearn.base import BaseEstimator
+from sklearn.base import BaseEstimator, clone
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.validation import validate_data
 
 from ._core.activations import ACTIVATIONS
+from ._core.array_api import backend_of
+from ._core.backend import current, for_arrays
 from ._core.network import Network
 from ._core.optimizers import OPTIMIZERS, Schedule, make_optimizer
 from ._core.solvers import LBFGSSolver, StochasticSolver, StopReason
 from ._core.threads import blas_limit, forward_macs
 from ._core.training import LoopConfig
+from ._device import (
+    astype,
+    check_X,
+    fit_backend,
+    is_device_array,
+    map_arrays,
+    numpy_dtype,
+    to_backend,
+    to_host,
+)
 from ._persistence import _Persistent
 from ._validation import _check_weights, _hidden_sizes, _make_rng, _ValidationMixin
 
@@ -131,6 +143,9 @@ class _BaseMLP(_Persistent, _ValidationMixin, BaseEstimator):
         return int(np.clip(self.batch_size, 1, n_samples))
 
     def _validate_X(self, X, reset):
+        backend = fit_backend(X)
+        if backend is not None:
+            return check_X(self, X, backend, reset)
         X = validate_data(
             self,
             X,
@@ -140,10 +155,37 @@ class _BaseMLP(_Persistent, _ValidationMixin, BaseEstimator):
         )
         return self._contiguous(X)
 
+    def _validate_X_y(self, X, y, reset, **check):
+        """``(X, y)`` validated together: both on the host, or ``X`` in its
+        array-API namespace and ``y`` on the host (see :mod:`sknn._device`)."""
+        backend = fit_backend(X)
+        if backend is None:
+            X, y = validate_data(
+                self,
+                X,
+                y,
+                accept_sparse=["csr", "csc"],
+                multi_output=True,
+                dtype=(np.float64, np.float32),
+                reset=reset,
+                **check,
+            )
+            return self._contiguous(X), y
+        X = check_X(self, X, backend, reset)
+        y = validate_data(self, "no_validation", to_host(y), multi_output=True, **check)
+        if y.shape[0] != X.shape[0]:
+            raise ValueError(
+                "Found input variables with inconsistent numbers of samples: "
+                f"[{X.shape[0]}, {y.shape[0]}]"
+            )
+        return X, y
+
     @staticmethod
     def _contiguous(X):
         if sp.issparse(X):
             return X.tocsr()
+        if not isinstance(X, np.ndarray) and fit_backend(X) is not None:
+            return X  # an array-API array: its library lays it out
         return np.ascontiguousarray(X)
 
     # ------------------------------------------------------------ fitting
@@ -187,16 +229,31 @@ class _BaseMLP(_Persistent, _ValidationMixin, BaseEstimator):
         first_pass = not hasattr(self, "coefs_") or (
             not self.warm_start and not incremental
         )
+        backend = fit_backend(X)
+        if backend is not None:
+            sample_weight, sample_weight_val = map(
+                to_host, (sample_weight, sample_weight_val)
+            )
+            y_val = to_host(y_val)
         X, Y, y_raw = self._validate_input(X, y, incremental, reset=first_pass)
+        classes = self.__dict__.get("classes_")
+        numeric = classes is None or classes.dtype.kind in "biuf"
+        if backend is not None and not numeric:
+            raise ValueError(
+                "Training on array-API inputs needs numeric class labels: predict "
+                f"returns labels in X's namespace, which cannot hold {classes.dtype} "
+                "labels. Encode the labels as integers (e.g. with LabelEncoder)."
+            )
         if not first_pass:  # keep training in the dtype of the fitted weights
-            X = X.astype(self.coefs_[0].dtype, copy=False)
+            X = astype(X, numpy_dtype(self.coefs_[0]))
             if Y.dtype.kind == "f":  # regression targets; class indicators stay uint8
-                Y = Y.astype(X.dtype, copy=False)
+                Y = Y.astype(numpy_dtype(X), copy=False)
+        dtype = numpy_dtype(X)
         n_samples, n_features = X.shape
-        sw = _check_weights(sample_weight, n_samples, X.dtype)
-        sw = self._combine_class_weight(sw, y_raw, X.dtype)
+        sw = _check_weights(sample_weight, n_samples, dtype)
+        sw = self._combine_class_weight(sw, y_raw, dtype)
         self.n_outputs_ = Y.shape[1]
-        net = self._network(n_features, X.dtype)
+        net = self._network(n_features, dtype)
 
         if incremental and hasattr(self, "_rng"):
             rng = self._rng
@@ -208,23 +265,30 @@ class _BaseMLP(_Persistent, _ValidationMixin, BaseEstimator):
         previous = {} if first_pass else self._fitted_weights()
         if first_pass:
             params = net.init_params(rng)
+            if backend is not None:
+                params = backend.asarray(params)
             self.n_iter_ = 0
             self.t_ = 0
             self.n_layers_ = net.n_layers
             self.out_activation_ = net.out_activation.name
             self._train_state = None
         else:
-            params = self._packed_params(net)
-
+            params = self._packed_params(net, backend)
+            if self.__dict__.get("_train_state") is not None:
+                self._train_state = to_backend(self._train_state, backend)
         validation = self._validation_data(
             X, Y, y_raw, sw, X_val, y_val, sample_weight_val, rng
         )
         if validation is not None:
             X, Y, sw = validation[0], validation[1], validation[2]
-
         if self.solver == "lbfgs":
-            self._run_lbfgs(net, params, X, Y, sw)
+            # SciPy's L-BFGS-B works on the host; the weights then go to X's device
+            if backend is not None:
+                X, params = to_host(X), to_host(params)
+            self._run_lbfgs(net, params, X, Y, sw, backend)
         else:
+            if backend is not None:  # the encoded targets and weights go to X's device
+                Y, sw, validation = self._to_device(backend, dtype, Y, sw, validation)
             self._run_stochastic(
                 net, params, X, Y, sw, rng, validation, incremental, callbacks, previous
             )
@@ -266,8 +330,23 @@ default=None
             sample_weight_val=sample_weight_val,
         )
 
-    def _packed_params(self, net):
-        """Current ``coefs_``/``intercepts_`` as a flat vector for ``net``."""
+    def _to_device(self, backend, dtype, Y, sw, validation):
+        """``Y``, ``sw`` and the validation targets and weights on ``backend``."""
+
+        def move(a, as_float=True):
+            if a is None:
+                return None
+            a = np.ascontiguousarray(a, dtype=dtype if as_float else None)
+            return backend.asarray(a)
+
+        if validation is not None:
+            Xt, _, _, Xv, Yv, yv, swv = validation
+            validation = (Xt, None, None, Xv, move(Yv), move(yv, False), move(swv))
+        return move(Y), move(sw), validation
+
+    def _packed_params(self, net, backend=None):
+        """Current ``coefs_``/``intercepts_`` as a flat vector for ``net``
+        (an array of ``backend``; None: NumPy)."""
         shapes = [c.shape for c in self.coefs_]
         if shapes != net.coef_shapes or len(self.intercepts_) != len(shapes):
             raise ValueError(
@@ -276,7 +355,13 @@ default=None
                 "and partial_fit need the same hidden_layer_sizes, features "
                 "and outputs."
             )
-        return net.pack(self.coefs_, self.intercepts_)
+        if backend is None:
+            return net.pack(to_host(self.coefs_), to_host(self.intercepts_))
+        return net.pack(
+            to_backend(self.coefs_, backend),
+            to_backend(self.intercepts_, backend),
+            backend,
+        )
 
     def _set_params_views(self, net, params):
         """Expose ``params`` as ``coefs_``/``intercepts_`` views (no copy).
@@ -324,9 +409,16 @@ default=None
             self._loss_name(),
             dtype=dtype,
         )
-        return net, net.pack(self.coefs_, self.intercepts_)
+        # packed in the namespace of the weights (NumPy's, or a device's)
+        W = self.coefs_[0]
+        backend = backend_of(W) if is_device_array(W) else None
+        return net, net.pack(
+            to_backend(self.coefs_, backend),
+            to_backend(self.intercepts_, backend),
+            backend,
+        )
 
-    def _run_lbfgs(self, net, params, X, Y, sw):
+    def _run_lbfgs(self, net, params, X, Y, sw, backend=None):
         solver = LBFGSSolver(self.alpha, self.max_iter, self.max_fun, self.tol)
         solution = solver.solve(net, params, X, Y, sample_weight=sw)
         if not solution.usable:
@@ -350,7 +442,7 @@ default=None
             warnings.warn(text, ConvergenceWarning, stacklevel=2)
         self.n_iter_ = solution.n_iter
         self.loss_ = solution.loss
-        self._set_params_views(net, params)
+        self._set_params_views(net, to_backend(params, backend))
 
     def _stochastic_solver(self, net, n_samples, validation, incremental, callbacks):
         """The :class:`StochasticSolver` of this call's hyper-parameters."""
@@ -453,7 +545,52 @@ default=None
             )
 
     # ------------------------------------------------------------ predicting
-    def _forward(self, X):
+    def _check_namespace(self, X, method):
+        """Under ``array_api_dispatch``, ``X`` must be in the namespace and on
+        the device of the fitted weights (scikit-learn's rule and wording)."""
+        if not get_config()["array_api_dispatch"]:
+            return
+        W = self.coefs_[0]
+        if not (is_device_array(W) or is_device_array(X)):
+            return
+        if is_device_array(W) and is_device_array(X):
+            fitted, given = backend_of(W), backend_of(X)
+            if fitted is given:
+                return
+            detail = (
+                f"Array namespaces used during fit ({fitted.xp.__name__}) and "
+                f"{method} ({given.xp.__name__}) differ."
+                if fitted.xp is not given.xp
+                else f"Devices used during fit ({fitted.device}) and {method} "
+                f"({given.device}) differ."
+            )
+        else:
+            where = backend_of(W).xp.__name__ if is_device_array(W) else "numpy"
+            got = backend_of(X).xp.__name__ if is_device_array(X) else "numpy"
+            detail = (
+                f"Array namespaces used during fit ({where}) and {method} ({got}) "
+                "differ."
+            )
+        raise ValueError(
+            f"Inputs passed to {type(self).__name__}.{method}() must use the same "
+            f"namespace and the same device as those passed to fit(). {detail} "
+            "Move the model to X's namespace and device with "
+            "sklearn.utils._array_api.move_estimator_to(model, xp, device)."
+        )
+
+    def __sklearn_array_api_convert__(self, converter):
+        """A copy of this model with its weights (and optimizer state) passed
+        through ``converter``: how ``move_estimator_to`` moves an sknn model."""
+        new = clone(self)
+        state = {k: v for k, v in self.__dict__.items() if k not in self._TRANSIENT}
+        for name in ("coefs_", "intercepts_", "_train_state"):
+            if state.get(name) is not None:
+                state[name] = map_arrays(state[name], converter)
+        new.__dict__.update(state)
+        new._rebuild()
+        return new
+
+    def _forward(self, X, method="predict"):
         """Output activations of the fitted network for new data ``X``.
 
         ``X`` is validated as scikit-learn's MLP does at predict time; the
@@ -463,16 +600,27 @@ default=None
         outside the training range) raise a warning instead of passing
         silently.
         """
+        W = self.coefs_[0]
+        host = type(X) is np.ndarray and type(W) is np.ndarray  # the common case
+        if not host:
+            self._check_namespace(X, method)
         X = self._validate_predict_X(X)
-        dtype = np.result_type(X.dtype, self.coefs_[0].dtype)
+        if host:
+            dtype = np.result_type(X.dtype, W.dtype)
+        else:
+            dtype = np.result_type(numpy_dtype(X), numpy_dtype(W))
         if not np.issubdtype(dtype, np.floating):
             dtype = np.float64
         net, params = self._prediction_network(dtype)
-        X = X.astype(dtype, copy=False)
+        if not host and is_device_array(X) and not is_device_array(params):
+            # without dispatch: a NumPy model on, say, CPU tensors
+            X = to_host(X)
+        backend = current() if host else for_arrays(X)
+        X = X.astype(dtype, copy=False) if host else astype(X, dtype)
         macs = forward_macs(net.coef_shapes, X.shape[0])
         with blas_limit(macs), np.errstate(over="ignore", invalid="ignore"):
-            P = net.predict(params, X)
-        if not np.isfinite(P).all():
+            P = net.predict(params, X, backend)
+        if not (np.isfinite(P).all() if host else backend.all_finite(P)):
             warnings.warn(
                 "The network's outputs are not finite for some samples: their "
                 "features are too large for the fitted weights. Scale the inputs "
@@ -505,6 +653,9 @@ default=None
                 config["assume_finite"] or np.isfinite(X).all()
             ):
                 return X
+        backend = fit_backend(X)
+        if backend is not None:
+            return check_X(self, X, backend, reset=False)
         return validate_data(self, X, accept_sparse=["csr", "csc"], reset=False)
 
     def _check_solver(self):
@@ -524,14 +675,23 @@ default=None
     # every weight a second time)
     _TRANSIENT = ("_fitted_net",)
 
+    def __getstate__(self):
+        # a model fitted on array-API inputs pickles as a NumPy model
+        state = super().__getstate__()
+        for name in ("coefs_", "intercepts_", "_train_state"):
+            if name in state:
+                state[name] = to_host(state[name])
+        return state
+
     def _rebuild(self):
         coefs = self.__dict__.get("coefs_")
         if coefs and hasattr(self, "out_activation_"):
-            net, params = self._prediction_network(np.dtype(coefs[0].dtype))
+            net, params = self._prediction_network(numpy_dtype(coefs[0]))
             self._set_params_views(net, params)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
         tags.target_tags.multi_output = True
+        tags.array_api_support = True
         return tags

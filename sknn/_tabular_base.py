@@ -22,6 +22,7 @@ from ._core.optimizers import SHAPES, AdamW, Schedule
 from ._core.solvers import StochasticSolver
 from ._core.threads import blas_limit, forward_macs
 from ._core.training import LoopConfig
+from ._device import is_device_array
 from ._persistence import _Persistent
 from ._tabular_encode import TableEncoder, _is_dataframe
 from ._validation import _check_weights, _hidden_sizes, _make_rng
@@ -87,6 +88,14 @@ class _TabularBase(_Persistent, BaseEstimator):
 
     # ------------------------------------------------------------ input
     def _check_X(self, X, reset):
+        if is_device_array(X):
+            raise TypeError(
+                f"{type(self).__name__} trains and predicts on NumPy arrays, sparse "
+                f"matrices or DataFrames, not {type(X).__module__}."
+                f"{type(X).__name__}: its table encoding and layers run on the "
+                "host. Convert X to NumPy, or use MLPClassifierNN / MLPRegressorNN, "
+                "which train on array-API inputs."
+            )
         if _is_dataframe(X):
             validate_data(self, X, skip_check_array=True, reset=reset)
             if X.shape[0] < 1:

@@ -12,7 +12,10 @@ import scipy.sparse as sp
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
-from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
+from sklearn.utils.validation import check_is_fitted, column_or_1d
+
+from ._core.array_api import backend_of
+from ._device import numpy_dtype
 
 
 class _ClassifierTargets:
@@ -22,16 +25,7 @@ class _ClassifierTargets:
         return "log_loss" if self.out_activation_ == "softmax" else "binary_log_loss"
 
     def _validate_input(self, X, y, incremental, reset):
-        X, y = validate_data(
-            self,
-            X,
-            y,
-            accept_sparse=["csr", "csc"],
-            multi_output=True,
-            dtype=(np.float64, np.float32),
-            reset=reset,
-        )
-        X = self._contiguous(X)
+        X, y = self._validate_X_y(X, y, reset)
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
         check_classification_targets(y)
@@ -132,6 +126,8 @@ class _ClassifierTargets:
         for the first two because the binarizer's checks cost about 40 us a
         call, a third of a one-row prediction.
         """
+        if not isinstance(P, np.ndarray):
+            return self._decode_device(P)
         if self._label_binarizer.y_type_.startswith("multilabel"):
             return self._label_binarizer.inverse_transform(P)
         classes = self.classes_
@@ -140,6 +136,20 @@ class _ClassifierTargets:
         if len(classes) == 1:
             return np.repeat(classes[0], P.shape[0])
         return classes.take((P[:, 0] > 0.5).view(np.uint8))
+
+    def _decode_device(self, P):
+        """:meth:`_decode` in the namespace and on the device of ``P``."""
+        backend = backend_of(P)
+        xp = backend.xp
+        if self._label_binarizer.y_type_.startswith("multilabel"):
+            return xp.astype(P > 0.5, backend.dtype(self.classes_.dtype))
+        classes = backend.asarray(self.classes_)
+        if self.n_outputs_ > 1:
+            return xp.take(classes, xp.argmax(P, axis=1), axis=0)
+        index = xp.astype(P[:, 0] > 0.5, xp.int64)
+        if len(self.classes_) == 1:
+            index = xp.zeros_like(index)
+        return xp.take(classes, index, axis=0)
 
     def _partial_fit_classes(self, y, classes):
         """Set up (first call) or check (later calls) the classes of
@@ -203,9 +213,11 @@ class _ClassifierTargets:
         ndarray of shape (n_samples, n_classes)
         """
         check_is_fitted(self)
-        P = self._forward(X)
+        P = self._forward(X, "predict_proba")
         if self.n_outputs_ == 1:
             p = P[:, 0]
+            if not isinstance(P, np.ndarray):
+                return backend_of(P).xp.stack([1.0 - p, p], axis=1)
             return np.column_stack([1.0 - p, p])
         return P
 
@@ -220,7 +232,11 @@ class _ClassifierTargets:
         -------
         ndarray of shape (n_samples, n_classes)
         """
+        check_is_fitted(self)
+        self._check_namespace(X, "predict_log_proba")
         P = self.predict_proba(X)
+        if not isinstance(P, np.ndarray):
+            return backend_of(P).xp.log(P)
         with np.errstate(divide="ignore"):
             return np.log(P, out=P)
 
@@ -241,24 +257,14 @@ class _RegressorTargets:
         return y
 
     def _validate_input(self, X, y, incremental, reset):
-        X, y = validate_data(
-            self,
-            X,
-            y,
-            accept_sparse=["csr", "csc"],
-            multi_output=True,
-            y_numeric=True,
-            dtype=(np.float64, np.float32),
-            reset=reset,
-        )
-        X = self._contiguous(X)
+        X, y = self._validate_X_y(X, y, reset, y_numeric=True)
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
         y = self._check_y(y)
         Y = y.reshape(-1, 1) if y.ndim == 1 else y
         if reset:
             self.out_activation_ = "exp" if self.loss == "poisson" else "identity"
-        return X, np.ascontiguousarray(Y, dtype=X.dtype), y
+        return X, np.ascontiguousarray(Y, dtype=numpy_dtype(X)), y
 
     def _encode_val(self, y_val):
         y_val = np.asarray(y_val, dtype=float)
@@ -278,8 +284,16 @@ class _RegressorTargets:
         return sw
 
     def _score_output(self, P, y, sample_weight):
-        pred = P.ravel() if P.shape[1] == 1 else P
-        return r2_score(y, pred, sample_weight=sample_weight)
+        return r2_score(y, self._outputs(P), sample_weight=sample_weight)
+
+    @staticmethod
+    def _outputs(P):
+        """Predictions from the output matrix: one column is a 1-D vector."""
+        if P.shape[1] != 1:
+            return P
+        if isinstance(P, np.ndarray):
+            return P.ravel()
+        return backend_of(P).xp.reshape(P, (-1,))
 
     def predict(self, X):
         """Predict targets.
@@ -293,5 +307,4 @@ class _RegressorTargets:
         ndarray of shape (n_samples,) or (n_samples, n_outputs)
         """
         check_is_fitted(self)
-        P = self._forward(X)
-        return P.ravel() if P.shape[1] == 1 else P
+        return self._outputs(self._forward(X))

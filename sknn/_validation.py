@@ -17,6 +17,9 @@ from sklearn.metrics import check_scoring
 from sklearn.model_selection import train_test_split
 from sklearn.utils.validation import check_array
 
+from ._core.backend import for_arrays
+from ._device import astype, fit_backend, is_device_array, numpy_dtype
+
 
 def _make_rng(random_state):
     """One ``numpy.random.Generator`` from a scikit-learn ``random_state``."""
@@ -88,24 +91,31 @@ class _ValidationMixin:
             if self.solver == "lbfgs":
                 raise ValueError("solver='lbfgs' does not use validation data.")
             Xv = self._validate_X(X_val, reset=False)
-            Xv = Xv.astype(X.dtype, copy=False)
+            Xv = astype(Xv, numpy_dtype(X))
             Yv, yv = self._encode_val(y_val)
             if Yv.shape[0] != Xv.shape[0]:
                 raise ValueError(
                     "X_val and y_val have inconsistent numbers of samples: "
                     f"[{Xv.shape[0]}, {Yv.shape[0]}]"
                 )
-            swv = _check_weights(sw_val, Xv.shape[0], X.dtype, "sample_weight_val")
-            swv = self._combine_class_weight(swv, yv, X.dtype)
+            dtype = numpy_dtype(X)
+            swv = _check_weights(sw_val, Xv.shape[0], dtype, "sample_weight_val")
+            swv = self._combine_class_weight(swv, yv, dtype)
             return X, Y, sw, Xv, Yv, yv, swv
         if sw_val is not None:
             raise ValueError("sample_weight_val is given without X_val and y_val.")
         if not self.early_stopping or self.solver == "lbfgs":
             return None
-        arrays = [X, Y, y_raw] + ([] if sw is None else [sw])
+        # rows of an array-API X are split by index and gathered on its device
+        device = is_device_array(X)
+        rows = np.arange(X.shape[0]) if device else X
+        arrays = [rows, Y, y_raw] + ([] if sw is None else [sw])
         seed = int(rng.integers(np.iinfo(np.int32).max))
         parts = self._split(arrays, Y, seed)
         Xt, Xv, Yt, Yv, _, yv = parts[:6]
+        if device:
+            backend = fit_backend(X)
+            Xt, Xv = (backend.xp.take(X, backend.indices(i), axis=0) for i in (Xt, Xv))
         swt, swv = (parts[6], parts[7]) if sw is not None else (None, None)
         if Xv.shape[0] < 2:
             raise ValueError(
@@ -157,10 +167,12 @@ class _ValidationMixin:
             scorer = check_scoring(self, scoring=scoring)
             weighted = _accepts_sample_weight(scorer)
 
+        backend = for_arrays(Xv)
+
         def validate(params):
             with np.errstate(all="ignore"):
-                P = net.predict(params, Xv)
-                loss = net.loss.value(Yv, P, swv)
+                P = net.predict(params, Xv, backend)
+                loss = backend.losses[net.loss.name].value(Yv, P, swv)
             if scoring == "loss":
                 return -loss, loss
             if scorer is not None:
@@ -168,7 +180,7 @@ class _ValidationMixin:
                 if swv is None or not weighted:
                     return float(scorer(self, Xv, yv)), loss
                 return float(scorer(self, Xv, yv, sample_weight=swv)), loss
-            if not np.isfinite(P).all():
+            if not backend.all_finite(P):
                 return np.nan, loss
             return float(self._score_output(P, yv, swv)), loss
 

@@ -1,8 +1,14 @@
 """Shared fixtures."""
 
-import pytest
+import os
 
-from sknn._core import _fused
+# scikit-learn's array-API dispatch (tests/test_array_api.py) needs SciPy's
+# array-API mode, which SciPy reads when it is first imported
+os.environ.setdefault("SCIPY_ARRAY_API", "1")
+
+import pytest  # noqa: E402
+
+from sknn._core import _fused  # noqa: E402
 
 KERNEL_BACKENDS = ["numpy", "numba"] if _fused.AVAILABLE else ["numpy"]
 

@@ -1,0 +1,128 @@
+"""The estimators' side of array-API inputs (CuPy arrays, PyTorch tensors).
+
+With ``sklearn.set_config(array_api_dispatch=True)``, ``fit`` on arrays of
+another namespace than NumPy trains on them through the core's array-API
+backend (:mod:`sknn._core.array_api`): ``X`` stays where it is and is
+validated there, while the labels or targets, the sample weights and the
+label encoding are handled on the host (they are small) and the encoded
+targets are copied to ``X``'s device.  Predictions come back in ``X``'s
+namespace and on its device.  Pickling moves every array of a fitted model
+to NumPy (:func:`to_host`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn import get_config
+from sklearn.utils.validation import validate_data
+
+__all__ = [
+    "astype",
+    "check_X",
+    "fit_backend",
+    "is_device_array",
+    "map_arrays",
+    "numpy_dtype",
+    "to_backend",
+    "to_host",
+]
+
+
+def is_device_array(x):
+    """Whether ``x`` is an array of an array-API namespace other than NumPy."""
+    if x is None or isinstance(x, (np.ndarray, np.generic)) or sp.issparse(x):
+        return False
+    try:
+        import array_api_compat
+    except ImportError:
+        return False
+    return array_api_compat.is_array_api_obj(x) and not (
+        array_api_compat.is_numpy_array(x)
+    )
+
+
+def fit_backend(X):
+    """The array-API backend of ``X`` when it is a non-NumPy array and
+    scikit-learn's ``array_api_dispatch`` is on; None otherwise."""
+    if not is_device_array(X) or not get_config()["array_api_dispatch"]:
+        return None
+    from ._core.array_api import backend_of
+
+    return backend_of(X)
+
+
+def check_X(estimator, X, backend, reset):
+    """``X`` validated in its own namespace as a 2-D float array."""
+    xp = backend.xp
+    return validate_data(estimator, X, reset=reset, dtype=(xp.float64, xp.float32))
+
+
+def numpy_dtype(X):
+    """The NumPy dtype of the floating array ``X`` of any namespace."""
+    if isinstance(X, np.ndarray) or sp.issparse(X):
+        return X.dtype
+    from ._core.array_api import backend_of
+
+    return backend_of(X).numpy_dtype(X.dtype)
+
+
+def astype(X, dtype):
+    """``X`` in the NumPy dtype ``dtype`` (no copy when it already is)."""
+    if isinstance(X, np.ndarray) or sp.issparse(X):
+        return X.astype(dtype, copy=False)
+    from ._core.array_api import backend_of
+
+    backend = backend_of(X)
+    return backend.xp.astype(X, backend.dtype(dtype), copy=False)
+
+
+def to_host(obj):
+    """``obj`` with every array of another namespace replaced by a NumPy copy
+    (through lists, tuples, dicts and dataclasses such as the train state)."""
+    if is_device_array(obj):
+        from ._core.array_api import to_numpy
+
+        return to_numpy(obj)
+    return _map(obj, to_host)
+
+
+def to_backend(obj, backend):
+    """``obj`` with every array moved to ``backend``'s namespace and device
+    (NumPy arrays for a host backend)."""
+    if backend is None or backend.host:
+        return to_host(obj)
+    if is_device_array(obj):
+        from ._core.array_api import backend_of
+
+        if backend_of(obj) is backend:  # already there
+            return obj
+        return backend.asarray(to_host(obj))
+    if isinstance(obj, np.ndarray):
+        return backend.asarray(obj)
+    return _map(obj, lambda value: to_backend(value, backend))
+
+
+def map_arrays(obj, fn):
+    """``obj`` with ``fn`` applied to every array in it (NumPy's or another
+    namespace's), through lists, tuples, dicts and dataclasses."""
+    if isinstance(obj, np.ndarray) or is_device_array(obj):
+        return fn(obj)
+    return _map(obj, lambda value: map_arrays(value, fn))
+
+
+def _map(obj, fn):
+    if isinstance(obj, list):
+        return [fn(v) for v in obj]
+    if isinstance(obj, tuple):
+        return tuple(fn(v) for v in obj)
+    if isinstance(obj, dict):
+        return {k: fn(v) for k, v in obj.items()}
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        changes = {
+            f.name: fn(getattr(obj, f.name)) for f in dataclasses.fields(obj) if f.init
+        }
+        return dataclasses.replace(obj, **changes)
+    return obj
