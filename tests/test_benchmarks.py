@@ -21,7 +21,7 @@ def _load(name):
     path = BENCHMARKS / f"{name}.py"
     if not path.is_file():  # pragma: no cover - an sdist without benchmarks/
         pytest.skip(f"{path} not found")
-    needs_roofline = name not in ("bench_predict", "tabular", "tabular_data")
+    needs_roofline = name not in ("bench_predict", "tabular", "tabular_data", "gpu")
     if needs_roofline and not ROOFLINE.is_file():  # pragma: no cover
         pytest.skip(f"the shared roofline {ROOFLINE} is not beside this checkout")
     spec = importlib.util.spec_from_file_location(f"_bench_{name}", path)
@@ -156,3 +156,28 @@ def test_tabular_scaling_quick_run(capsys):
     out = capsys.readouterr().out
     rows = re.findall(r"^\| (\d+) \| (\d+) \| \d+\.\d+ \| \d+\.\d+ \|", out, re.M)
     assert rows == [("100", "1"), ("200", "1"), ("200", "2")]
+
+
+def test_gpu_benchmark_runs_on_cpu_tensors(capsys):
+    """benchmarks/gpu.py on CPU tensors: every trainer but CuPy gives a row."""
+    pytest.importorskip("torch")
+    pytest.importorskip("array_api_compat")
+    gpu = _load("gpu")
+    gpu.main(
+        ["--device", "cpu", "--n-samples", "600", "--features", "12", "--hidden",
+         "16", "16", "--batch", "128", "--dtype", "float32", "float64",
+         "--epochs", "2", "--host-samples", "300"]
+    )  # fmt: skip
+    out = capsys.readouterr().out
+    rows = [line.split("|")[1:-1] for line in out.splitlines() if line.startswith("| ")]
+    cells = {(r[0].strip(), r[1].strip()): r for r in rows[2:]}
+    assert set(cells) == {
+        (trainer, dtype)
+        for trainer in ("torch", "torch-loop", "host")
+        for dtype in ("float32", "float64")
+    }
+    for row in cells.values():
+        assert float(row[3]) > 0 and float(row[4]) > 0  # ms/epoch, GFLOP/s
+    assert cells[("torch-loop", "float32")][5].strip() == "1.00x"
+    assert "not run: cupy" in out
+    assert gpu.epoch_flops(10, [3, 4, 2]) == 2 * 10 * (12 + 8) * 2 + 2 * 10 * 8
