@@ -138,7 +138,7 @@ def test_ensemble_predicts_the_mean_of_its_members():
     for m in range(k):
         A = X * r[m]
         for layer, P_layer in zip(hidden, views[1:-1]):
-            A = layer.predict(A, P_layer, None)
+            A = layer.predict(A, P_layer, NUMPY)
         Z = A @ W[m] / np.sqrt(W.shape[1]) + b
         Z = np.exp(Z - Z.max(axis=1, keepdims=True))
         members.append(Z / Z.sum(axis=1, keepdims=True))
@@ -152,7 +152,7 @@ def test_data_init_puts_every_kink_on_a_sample_row():
     params = net.init_params(np.random.default_rng(0))
     net.data_init(params, X[:, :N_NUM], np.random.default_rng(1))
     layer, (W, b) = net.layers[0], net.layer_views(params)[0]
-    Z = layer.predict(X[:, :N_NUM], (W, b), None)
+    Z = layer.predict(X[:, :N_NUM], (W, b), NUMPY)
     # each unit is zero at one of the rows
     assert np.all(np.min(np.abs(Z), axis=0) < 1e-12)
 
@@ -165,14 +165,14 @@ def test_parametric_activation_starts_as_its_base(base):
     (spec,) = layer.params()
     a = spec.init(None, spec.shape)
     g, _ = BASE_ACTIVATIONS[base]
-    np.testing.assert_allclose(layer.predict(Z, [a], None), g(Z))
+    np.testing.assert_allclose(layer.predict(Z, [a], NUMPY), g(Z))
 
 
 def test_unknown_codes_take_the_unknown_slot():
     layer = CategoricalEmbedding([3], dim=2)
     layer.build(2, np.float64)
     E = np.arange(6.0).reshape(3, 2)
-    out = layer.predict(np.array([[1.5, 7.0], [2.0, -1.0], [0.0, 2.0]]), [E], None)
+    out = layer.predict(np.array([[1.5, 7.0], [2.0, -1.0], [0.0, 2.0]]), [E], NUMPY)
     # codes beyond the table (or negative) read row 0, the unknown slot
     np.testing.assert_array_equal(out[:, 1:], [E[0], E[0], E[2]])
     np.testing.assert_array_equal(out[:, 0], [1.5, 2.0, 0.0])

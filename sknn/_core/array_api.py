@@ -14,6 +14,10 @@ small helper here, per namespace where the library has a faster form:
   functions take ``out``; elsewhere ``out[...] = value``;
 - a row gather into a buffer (``take_rows``): ``index_select(out=)`` in
   PyTorch, ``take(out=)`` in CuPy, ``out[...] = take(...)`` elsewhere;
+- ``einsum`` (the tabular layers' contractions): the library's own, else a
+  broadcast product summed over the contracted letters; ``scatter_add`` (the
+  embeddings' gradient): ``index_add_`` in PyTorch, ``cupyx.scatter_add``,
+  else a one-hot matrix product;
 - random numbers (dropout masks): a device generator seeded once per fit
   from ``random_state`` (``torch.Generator`` on the tensors' device, CuPy's
   ``default_rng``); a namespace without one gets NumPy's draws copied over.
@@ -330,16 +334,69 @@ class ArrayAPIBackend(Backend):
         return out
 
     def einsum(self, spec, *operands, out=None):
-        raise TypeError(
-            "the tabular layers (einsum) train on NumPy arrays; "
-            f"{self.xp.__name__} arrays are for MLPClassifierNN and MLPRegressorNN"
-        )
+        """``einsum`` of two operands: the library's own (PyTorch, CuPy), or a
+        broadcast product summed over the contracted letters."""
+        if self.library != "generic":
+            result = self.native.einsum(spec, *operands)
+        else:
+            result = self._einsum(spec, *operands)
+        if out is None:
+            return result
+        out[...] = result
+        return out
+
+    def _einsum(self, spec, a, b):
+        xp = self.xp
+        inputs, output = spec.replace(" ", "").split("->")
+        left, right = inputs.split(",")
+        letters = sorted(set(left + right), key=(left + right).index)
+
+        def aligned(x, names):  # x's axes in ``letters`` order, 1 where absent
+            order = [names.index(c) for c in letters if c in names]
+            x = xp.permute_dims(x, tuple(order))
+            shape = [x.shape[order.index(names.index(c))] if c in names else 1
+                     for c in letters]  # fmt: skip
+            return xp.reshape(x, tuple(shape))
+
+        product = aligned(a, left) * aligned(b, right)
+        summed = tuple(i for i, c in enumerate(letters) if c not in output)
+        result = xp.sum(product, axis=summed) if summed else product
+        kept = [c for c in letters if c in output]
+        return xp.permute_dims(result, tuple(kept.index(c) for c in output))
 
     def scatter_add(self, target, idx, values):
-        raise TypeError(
-            "the categorical embeddings (scatter_add) train on NumPy arrays; "
-            f"{self.xp.__name__} arrays are for MLPClassifierNN and MLPRegressorNN"
-        )
+        """``target[idx[i]] += values[i]``, repeats included: PyTorch's
+        ``index_add_``, CuPy's ``scatter_add``, else a one-hot product."""
+        if self.library == "torch":
+            return target.index_add_(0, idx, values)
+        if self.library == "cupy":
+            import cupyx
+
+            cupyx.scatter_add(target, idx, values)
+            return target
+        xp = self.xp
+        rows = xp.arange(target.shape[0], device=self.device)
+        onehot = xp.astype(idx[:, None] == rows[None, :], values.dtype)
+        target += xp.matmul(xp.permute_dims(onehot, (1, 0)), values)
+        return target
+
+    def reshape(self, a, shape):
+        return self.xp.reshape(a, tuple(shape))
+
+    def permute(self, a, axes):
+        return self.xp.permute_dims(a, tuple(axes))
+
+    def concat(self, arrays, axis=0):
+        return self.xp.concat(list(arrays), axis=axis)
+
+    def astype(self, a, dtype):
+        return self.xp.astype(a, self.dtype(dtype), copy=False)
+
+    def result_dtype(self, *arrays):
+        return self.numpy_dtype(self.xp.result_type(*arrays))
+
+    def zeros(self, shape, dtype):
+        return self.xp.zeros(shape, dtype=self.dtype(dtype), device=self.device)
 
     def quiet(self):
         """The device libraries raise no floating-point errors; a namespace

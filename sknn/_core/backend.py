@@ -74,6 +74,9 @@ class Backend:
     losses: dict = field(default_factory=lambda: LOSSES)
     host = True
     """Whether the arrays are NumPy's (sparse inputs included)."""
+    xp = np
+    """The array namespace of the element-wise functions the layers call
+    (``cos``, ``exp``, ``where``, ...): NumPy here."""
 
     @property
     def compiled(self):
@@ -166,11 +169,40 @@ class Backend:
         """Ignore floating-point errors: the loops test finiteness themselves."""
         return np.errstate(**_QUIET)
 
+    # shapes: methods on NumPy arrays, functions of an array-API namespace
+    @staticmethod
+    def reshape(a, shape):
+        """``a`` reshaped (a view where the layout allows)."""
+        return a.reshape(shape)
+
+    @staticmethod
+    def permute(a, axes):
+        """``a`` with its axes in the order ``axes`` (a view)."""
+        return a.transpose(axes)
+
+    @staticmethod
+    def concat(arrays, axis=0):
+        return np.concatenate(arrays, axis=axis)
+
+    @staticmethod
+    def astype(a, dtype):
+        """``a`` as the NumPy dtype ``dtype`` (no copy when it already is)."""
+        return a.astype(dtype, copy=False)
+
+    @staticmethod
+    def result_dtype(*arrays):
+        """The NumPy dtype that arithmetic on ``arrays`` gives."""
+        return np.result_type(*arrays)
+
     # allocation and conversion
     @staticmethod
     def empty(shape, dtype):
         """An uninitialised array of NumPy dtype ``dtype``."""
         return np.empty(shape, dtype=dtype)
+
+    @staticmethod
+    def zeros(shape, dtype):
+        return np.zeros(shape, dtype=dtype)
 
     @staticmethod
     def zeros_like(a):

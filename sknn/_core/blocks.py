@@ -19,6 +19,7 @@ from types import SimpleNamespace
 
 import numpy as np
 
+from .backend import NUMPY
 from .layers import Constant, Dense, Layer, Normal, ParamSpec
 
 __all__ = ["BASE_ACTIVATIONS", "ParametricActivation", "ScaledDense"]
@@ -44,8 +45,9 @@ class ScaledDense(Dense):
 
     def build(self, n_in, dtype):
         n_out = super().build(n_in, dtype)
-        self.scale = self.dtype.type(1.0 / math.sqrt(self.n_in))
-        self._beta = self.dtype.type(self.bias_mult)
+        # Python floats holding the dtype's values: any array namespace takes them
+        self.scale = float(self.dtype.type(1.0 / math.sqrt(self.n_in)))
+        self._beta = float(self.dtype.type(self.bias_mult))
         return n_out
 
     def params(self):
@@ -83,13 +85,15 @@ class ScaledDense(Dense):
             gb *= self._beta
         if not need_input_grad:
             return None
-        dX = backend.matmul(dA, W.T, buf.dX[:n])
+        dX = backend.matmul(dA, W.T, buf.dX[:n, :])
         dX *= self.scale
         return dX
 
     def predict(self, A, P, backend):
         W, b = P
-        Z = np.asarray(A @ W)
+        Z = A @ W
+        if backend.host:
+            Z = np.asarray(Z)  # a sparse A gives a matrix
         Z *= self.scale
         Z += b * self._beta
         return Z
@@ -102,14 +106,15 @@ class ScaledDense(Dense):
         b[...] = -Z[rows, np.arange(self.n_out)] / self._beta
 
 
-# base activations: value g(z) and derivative g'(z) from z and g(z)
-def _selu(Z):
-    neg = (_SELU_L * _SELU_A) * np.expm1(np.minimum(Z, 0))
-    return np.where(Z > 0, _SELU_L * Z, neg)
+# base activations: value g(z) and derivative g'(z) from z and g(z), written
+# with the functions of the array namespace ``xp`` (NumPy's by default)
+def _selu(Z, xp=np):
+    neg = (_SELU_L * _SELU_A) * xp.expm1(xp.minimum(Z, 0.0))
+    return xp.where(Z > 0, _SELU_L * Z, neg)
 
 
-def _selu_grad(Z, G):
-    return np.where(Z > 0, _SELU_L, G + _SELU_L * _SELU_A)
+def _selu_grad(Z, G, xp=np):
+    return xp.where(Z > 0, _SELU_L, G + _SELU_L * _SELU_A)
 
 
 # Mish, g(z) = z tanh(softplus(z)), from one exponential: with u = exp(z),
@@ -125,22 +130,25 @@ def _mish_tanh_sigma(U):
     return N / (N + 2.0), U / (1.0 + U)
 
 
-def _mish(Z):
-    T, _ = _mish_tanh_sigma(np.exp(np.minimum(Z, MISH_CLIP)))
+def _mish(Z, xp=np):
+    T, _ = _mish_tanh_sigma(xp.exp(xp.minimum(Z, MISH_CLIP)))
     return Z * T
 
 
-def _mish_grad(Z, G):
-    T, sig = _mish_tanh_sigma(np.exp(np.minimum(Z, MISH_CLIP)))
+def _mish_grad(Z, G, xp=np):
+    T, sig = _mish_tanh_sigma(xp.exp(xp.minimum(Z, MISH_CLIP)))
     return T + Z * (1.0 - T * T) * sig
 
 
-def _relu(Z):
-    return np.maximum(Z, 0)
+def _relu(Z, xp=np):
+    return xp.maximum(Z, 0.0)
 
 
-def _relu_grad(Z, G):
-    return (Z > 0).astype(Z.dtype)
+def _relu_grad(Z, G, xp=np):
+    positive = Z > 0
+    if xp is np:
+        return positive.astype(Z.dtype)
+    return xp.astype(positive, Z.dtype)
 
 
 def _selu_part(Z, out):
@@ -200,24 +208,25 @@ class ParametricActivation(Layer):
         return [ParamSpec("a", (self.n_in,), False, Constant(1.0 / self.lr_mult))]
 
     def workspace(self, capacity, need_input_grad, backend=None):
+        empty = NUMPY.empty if backend is None else backend.empty
         shape, dt = (capacity, self.n_in), self.dtype
         return SimpleNamespace(
             Z=None,
             G=None,
             a=None,
-            out=np.empty(shape, dt),
-            G_buf=np.empty(shape, dt),
-            E=np.empty(shape, dt),
+            out=empty(shape, dt),
+            G_buf=empty(shape, dt),
+            E=empty(shape, dt),
         )
 
     def _mix(self, P):
         if not self.learnable:
             return None
-        return P[0] * self.dtype.type(self.lr_mult)
+        return P[0] * self.lr_mult
 
-    def _apply(self, Z, G, a):
+    def _apply(self, Z, G, a, backend):
         if a is None:
-            return G.copy()
+            return backend.copy(G)
         return (1.0 - a) * Z + a * G
 
     def _constants(self):
@@ -236,9 +245,9 @@ class ParametricActivation(Layer):
             kernel[0](A, E, mix, out, G, *self._constants())
             buf.Z, buf.G = A, G
             return out
-        G = self._g(A).astype(self.dtype, copy=False)
+        G = backend.astype(self._g(A, backend.xp), self.dtype)
         buf.Z, buf.G = A, G
-        return self._apply(A, G, a)
+        return self._apply(A, G, a, backend)
 
     def backward(self, dA, P, G, buf, n, need_input_grad, backend):
         Z, Gz, a = buf.Z, buf.G, buf.a
@@ -258,11 +267,12 @@ class ParametricActivation(Layer):
             ga *= self.lr_mult
         if not need_input_grad:
             return None
-        slope = self._dg(Z, Gz)
+        slope = self._dg(Z, Gz, backend.xp)
         if a is not None:
             slope = (1.0 - a) + a * slope
         dA *= slope
         return dA
 
     def predict(self, A, P, backend):
-        return self._apply(A, self._g(A).astype(A.dtype, copy=False), self._mix(P))
+        G = backend.astype(self._g(A, backend.xp), backend.result_dtype(A))
+        return self._apply(A, G, self._mix(P), backend)

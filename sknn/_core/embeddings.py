@@ -19,6 +19,7 @@ from types import SimpleNamespace
 
 import numpy as np
 
+from .backend import NUMPY
 from .layers import Constant, Layer, Normal, ParamSpec, Uniform
 
 __all__ = ["CategoricalEmbedding", "FeatureScale", "PeriodicEmbedding"]
@@ -48,16 +49,17 @@ class FeatureScale(Layer):
         return [ParamSpec("s", (self.n_in,), False, Constant(1.0 / self.lr_mult))]
 
     def workspace(self, capacity, need_input_grad, backend=None):
+        backend = NUMPY if backend is None else backend
         return SimpleNamespace(
-            out=np.empty((capacity, self.n_in), dtype=self.dtype), A_in=None
+            out=backend.empty((capacity, self.n_in), self.dtype), A_in=None
         )
 
     def _scale(self, P):
-        return P[0] * self.dtype.type(self.lr_mult)
+        return P[0] * self.lr_mult
 
     def forward(self, A, P, buf, n, backend):
         buf.A_in = A
-        return backend.multiply(A, self._scale(P), buf.out[:n])
+        return backend.multiply(A, self._scale(P), buf.out[:n, :])
 
     def backward(self, dA, P, G, buf, n, need_input_grad, backend):
         (gs,) = G
@@ -122,11 +124,12 @@ class PeriodicEmbedding(Layer):
         ]
 
     def workspace(self, capacity, need_input_grad, backend=None):
+        backend = NUMPY if backend is None else backend
         dX = None
         if need_input_grad:
-            dX = np.empty((capacity, self.n_in), dtype=self.dtype)
+            dX = backend.empty((capacity, self.n_in), self.dtype)
         return SimpleNamespace(
-            out=np.empty((capacity, self.n_out), dtype=self.dtype),
+            out=backend.empty((capacity, self.n_out), self.dtype),
             dX=dX,
             H=None,
             U=None,
@@ -141,49 +144,51 @@ class PeriodicEmbedding(Layer):
         U *= _TWO_PI
         return U
 
-    def _embed(self, A, P, out):
+    def _embed(self, A, P, out, backend):
         """Fill ``out`` (n, n_out) and return the phases and ``cos``."""
         V, _, _, c = P
         p, d, n = self.p, self.d, A.shape[0]
+        xp, reshape, permute = backend.xp, backend.reshape, backend.permute
         X = A[:, :p]
         U = self._phases(X, P)
-        H = np.cos(U)
-        E = np.matmul(H, V)  # (p, n, d)
+        H = xp.cos(U)
+        E = xp.matmul(H, V)  # (p, n, d)
         E += c[:, None, :]
         out[:, :p] = X
-        out[:, p : p + p * d].reshape(n, p, d)[...] = E.transpose(1, 0, 2)
+        reshape(out[:, p : p + p * d], (n, p, d))[...] = permute(E, (1, 0, 2))
         out[:, p + p * d :] = A[:, p:]
         return X, U, H
 
     def forward(self, A, P, buf, n, backend):
-        out = buf.out[:n]
-        buf.X, buf.U, buf.H = self._embed(A, P, out)
+        out = buf.out[:n, :]
+        buf.X, buf.U, buf.H = self._embed(A, P, out, backend)
         return out
 
     def backward(self, dA, P, G, buf, n, need_input_grad, backend):
         V, w, _, _ = P
         gV, gw, gb, gc = G
         p, d = self.p, self.d
-        dE = dA[:, p : p + p * d].reshape(n, p, d).transpose(1, 0, 2)  # (p, n, d)
-        backend.matmul(buf.H.transpose(0, 2, 1), dE, gV)
-        backend.sum_rows(dE.transpose(1, 0, 2), gc)
-        dU = np.matmul(dE, V.transpose(0, 2, 1))  # dL/dH, (p, n, m)
-        dU *= np.sin(buf.U)
+        xp, reshape, permute = backend.xp, backend.reshape, backend.permute
+        dE = permute(reshape(dA[:, p : p + p * d], (n, p, d)), (1, 0, 2))  # (p, n, d)
+        backend.matmul(permute(buf.H, (0, 2, 1)), dE, gV)
+        backend.sum_rows(permute(dE, (1, 0, 2)), gc)
+        dU = xp.matmul(dE, permute(V, (0, 2, 1)))  # dL/dH, (p, n, m)
+        dU *= xp.sin(buf.U)
         dU *= -_TWO_PI  # dL/d(x w + b)
-        gb[...] = dU.sum(axis=1)
+        gb[...] = xp.sum(dU, axis=1)
         X = buf.X
         backend.einsum("pnm,np->pm", dU, X, out=gw)
         if not need_input_grad:
             return None
-        dX = buf.dX[:n]
+        dX = buf.dX[:n, :]
         dX[:, :p] = dA[:, :p]
         dX[:, :p] += backend.einsum("pnm,pm->np", dU, w)
         dX[:, p:] = dA[:, p + p * d :]
         return dX
 
     def predict(self, A, P, backend):
-        out = np.empty((A.shape[0], self.n_out), dtype=np.result_type(A, P[0]))
-        self._embed(A, P, out)
+        out = backend.empty((A.shape[0], self.n_out), backend.result_dtype(A, P[0]))
+        self._embed(A, P, out, backend)
         return out
 
 
@@ -226,31 +231,34 @@ class CategoricalEmbedding(Layer):
         ]
 
     def workspace(self, capacity, need_input_grad, backend=None):
+        backend = NUMPY if backend is None else backend
         dX = None
         if need_input_grad:  # the code columns get no gradient: zero for good
-            dX = np.zeros((capacity, self.n_in), dtype=self.dtype)
+            dX = backend.zeros((capacity, self.n_in), self.dtype)
         return SimpleNamespace(
-            out=np.empty((capacity, self.n_out), dtype=self.dtype),
+            out=backend.empty((capacity, self.n_out), self.dtype),
             dX=dX,
             codes=None,
         )
 
-    def _codes(self, A):
-        codes = A[:, self.start :].astype(np.intp)
-        codes[(codes < 0) | (codes >= self._cards)] = 0  # out of range: unknown
-        return codes
+    def _codes(self, A, backend):
+        codes = backend.astype(A[:, self.start :], np.intp)
+        cards = self._cards if backend.host else backend.asarray(self._cards)
+        # out of range: the unknown slot
+        return backend.xp.where((codes < 0) | (codes >= cards), 0, codes)
 
-    def _embed(self, A, P, out):
-        codes = self._codes(A)
+    def _embed(self, A, P, out, backend):
+        codes = self._codes(A, backend)
         s, e = self.start, self.dim
         out[:, :s] = A[:, :s]
         for k, E in enumerate(P):
-            out[:, s + k * e : s + (k + 1) * e] = np.take(E, codes[:, k], axis=0)
+            rows = backend.xp.take(E, codes[:, k], axis=0)
+            out[:, s + k * e : s + (k + 1) * e] = rows
         return codes
 
     def forward(self, A, P, buf, n, backend):
-        out = buf.out[:n]
-        buf.codes = self._embed(A, P, out)
+        out = buf.out[:n, :]
+        buf.codes = self._embed(A, P, out, backend)
         return out
 
     def backward(self, dA, P, G, buf, n, need_input_grad, backend):
@@ -260,11 +268,11 @@ class CategoricalEmbedding(Layer):
             backend.scatter_add(gE, buf.codes[:, k], dA[:, s + k * e : s + (k + 1) * e])
         if not need_input_grad:
             return None
-        dX = buf.dX[:n]
+        dX = buf.dX[:n, :]
         dX[:, :s] = dA[:, :s]
         return dX
 
     def predict(self, A, P, backend):
-        out = np.empty((A.shape[0], self.n_out), dtype=np.result_type(A, P[0]))
-        self._embed(A, P, out)
+        out = backend.empty((A.shape[0], self.n_out), backend.result_dtype(A, P[0]))
+        self._embed(A, P, out, backend)
         return out

@@ -18,6 +18,7 @@ from types import SimpleNamespace
 
 import numpy as np
 
+from .backend import NUMPY
 from .layers import Constant, Dense, Layer, Normal, ParamSpec, RandomSigns
 
 __all__ = ["EnsembleExpand", "MemberHead"]
@@ -51,20 +52,22 @@ class EnsembleExpand(Layer):
         return [ParamSpec("r", (self.k, self.n_in), False, init)]
 
     def workspace(self, capacity, need_input_grad, backend=None):
-        out = np.empty((self.k * capacity, self.n_in), dtype=self.dtype)
+        empty = NUMPY.empty if backend is None else backend.empty
+        out = empty((self.k * capacity, self.n_in), self.dtype)
         return SimpleNamespace(out=out, A_in=None)
 
     def forward(self, A, P, buf, n, backend):
         (r,) = P
-        out = buf.out[: self.k * n]
-        backend.multiply(A[None], r[:, None, :], out.reshape(self.k, n, self.n_in))
+        out = buf.out[: self.k * n, :]
+        members = backend.reshape(out, (self.k, n, self.n_in))
+        backend.multiply(A[None, ...], r[:, None, :], members)
         buf.A_in = A
         return out
 
     def backward(self, dA, P, G, buf, n, need_input_grad, backend):
         (r,) = P
         (gr,) = G
-        D = dA.reshape(self.k, n, self.n_in)
+        D = backend.reshape(dA, (self.k, n, self.n_in))
         backend.einsum("knd,nd->kd", D, buf.A_in, out=gr)
         if not need_input_grad:
             return None
@@ -72,9 +75,10 @@ class EnsembleExpand(Layer):
 
     def predict(self, A, P, backend):
         (r,) = P
-        A = np.asarray(A)
-        out = A[None] * r[:, None, :]
-        return out.reshape(self.k * A.shape[0], self.n_in)
+        if backend.host:
+            A = np.asarray(A)
+        out = A[None, ...] * r[:, None, :]
+        return backend.reshape(out, (self.k * A.shape[0], self.n_in))
 
 
 class MemberHead(Dense):
@@ -95,7 +99,8 @@ class MemberHead(Dense):
 
     def build(self, n_in, dtype):
         n_out = super().build(n_in, dtype)
-        self.scale = self.dtype.type(1.0 / np.sqrt(self.n_in))
+        # a Python float holding the dtype's value: any array namespace takes it
+        self.scale = float(self.dtype.type(1.0 / np.sqrt(self.n_in)))
         return n_out
 
     def params(self):
@@ -109,13 +114,16 @@ class MemberHead(Dense):
             ParamSpec("b", (self.n_out,), False, Constant(0.0)),
         ]
 
-    def _members(self, A):
-        return np.asarray(A).reshape(self.k, -1, self.n_in)
+    def _members(self, A, backend):
+        if backend.host:
+            A = np.asarray(A)
+        return backend.reshape(A, (self.k, -1, self.n_in))
 
     def linear(self, A, W, buf, n, backend):
         rows = A.shape[0]
-        Z = buf.Z[:rows]
-        backend.matmul(self._members(A), W, Z.reshape(self.k, -1, self.n_out))
+        Z = buf.Z[:rows, :]
+        out = backend.reshape(Z, (self.k, -1, self.n_out))
+        backend.matmul(self._members(A, backend), W, out)
         Z *= self.scale
         buf.A_in = A
         return Z
@@ -123,21 +131,24 @@ class MemberHead(Dense):
     def backward(self, dA, P, G, buf, n, need_input_grad, backend, bias_done=False):
         W, _ = P
         gW, gb = G
-        D = dA.reshape(self.k, -1, self.n_out)
-        backend.matmul(self._members(buf.A_in).transpose(0, 2, 1), D, gW)
+        permute = backend.permute
+        D = backend.reshape(dA, (self.k, -1, self.n_out))
+        backend.matmul(permute(self._members(buf.A_in, backend), (0, 2, 1)), D, gW)
         gW *= self.scale
         if not bias_done:
             backend.sum_rows(dA, gb)
         if not need_input_grad:
             return None
-        dX = buf.dX[: dA.shape[0]]
-        backend.matmul(D, W.transpose(0, 2, 1), dX.reshape(self.k, -1, self.n_in))
+        dX = buf.dX[: dA.shape[0], :]
+        out = backend.reshape(dX, (self.k, -1, self.n_in))
+        backend.matmul(D, permute(W, (0, 2, 1)), out)
         dX *= self.scale
         return dX
 
     def predict(self, A, P, backend):
         W, b = P
-        Z = np.matmul(self._members(A), W).reshape(-1, self.n_out)
+        Z = backend.xp.matmul(self._members(A, backend), W)
+        Z = backend.reshape(Z, (-1, self.n_out))
         Z *= self.scale
         Z += b
         return Z

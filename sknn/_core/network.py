@@ -26,7 +26,7 @@ from __future__ import annotations
 import numpy as np
 
 from .activations import ACTIVATIONS, OUTPUT_ACTIVATIONS
-from .backend import current
+from .backend import NUMPY, current
 from .layers import Dense, Dropout
 from .losses import LOSSES, _eps
 
@@ -268,7 +268,8 @@ class Network:
             A = layer.predict(A, P, backend)
         out = backend.outputs[self.out_activation.name].forward(A)
         if self.members > 1:  # the mean of the members' outputs
-            out = out.reshape(self.members, X.shape[0], -1).mean(axis=0)
+            out = backend.reshape(out, (self.members, X.shape[0], -1))
+            out = backend.xp.mean(out, axis=0)
         return out
 
     def data_init(self, params, X, rng):
@@ -391,7 +392,7 @@ class Network:
         # term keeps the batch's own weight S
         S_out = S
         if self.members > 1:  # every member's rows against the same targets
-            Y, sample_weight = ws.tile(n, Y, sample_weight)
+            Y, sample_weight = ws.tile(n, Y, sample_weight, backend)
             S_out = S * self.members
 
         # output delta: dL/dZ of the head is s_i (P - Y) / S for the canonical
@@ -492,17 +493,18 @@ class Workspace:
                 empty(capacity * k, net.dtype),
             )
 
-    def tile(self, n, Y, sample_weight):
+    def tile(self, n, Y, sample_weight, backend=None):
         """``(Y, weights)`` of a batch of ``n`` rows, repeated for the ``k``
         members (views of preallocated buffers)."""
+        reshape = NUMPY.reshape if backend is None else backend.reshape
         k = self.net.members
-        Yt = self._tiled[0][: k * n].reshape(k, n, -1)
+        Yt = reshape(self._tiled[0][: k * n, :], (k, n, -1))
         Yt[...] = Y
         sw = None
         if sample_weight is not None:
             sw = self._tiled[1][: k * n]
-            sw.reshape(k, n)[...] = sample_weight
-        return Yt.reshape(k * n, -1), sw
+            reshape(sw, (k, n))[...] = sample_weight
+        return reshape(Yt, (k * n, -1)), sw
 
     def views(self, params, grad):
         """Per-layer views of ``params`` and ``grad``, cached for reuse.
