@@ -17,7 +17,7 @@ from numbers import Integral, Real
 import numpy as np
 import scipy.sparse as sp
 from sklearn import get_config
-from sklearn.base import BaseEstimator, clone
+from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.validation import validate_data
@@ -32,10 +32,11 @@ from ._core.threads import blas_limit, forward_macs
 from ._core.training import LoopConfig
 from ._device import (
     astype,
+    check_namespace,
+    check_numeric_classes,
     check_X,
     fit_backend,
     is_device_array,
-    map_arrays,
     numpy_dtype,
     to_backend,
     to_host,
@@ -236,14 +237,8 @@ class _BaseMLP(_Persistent, _ValidationMixin, BaseEstimator):
             )
             y_val = to_host(y_val)
         X, Y, y_raw = self._validate_input(X, y, incremental, reset=first_pass)
-        classes = self.__dict__.get("classes_")
-        numeric = classes is None or classes.dtype.kind in "biuf"
-        if backend is not None and not numeric:
-            raise ValueError(
-                "Training on array-API inputs needs numeric class labels: predict "
-                f"returns labels in X's namespace, which cannot hold {classes.dtype} "
-                "labels. Encode the labels as integers (e.g. with LabelEncoder)."
-            )
+        if backend is not None:
+            check_numeric_classes(self.__dict__.get("classes_"))
         if not first_pass:  # keep training in the dtype of the fitted weights
             X = astype(X, numpy_dtype(self.coefs_[0]))
             if Y.dtype.kind == "f":  # regression targets; class indicators stay uint8
@@ -546,49 +541,7 @@ default=None
 
     # ------------------------------------------------------------ predicting
     def _check_namespace(self, X, method):
-        """Under ``array_api_dispatch``, ``X`` must be in the namespace and on
-        the device of the fitted weights (scikit-learn's rule and wording)."""
-        if not get_config()["array_api_dispatch"]:
-            return
-        W = self.coefs_[0]
-        if not (is_device_array(W) or is_device_array(X)):
-            return
-        if is_device_array(W) and is_device_array(X):
-            fitted, given = backend_of(W), backend_of(X)
-            if fitted is given:
-                return
-            detail = (
-                f"Array namespaces used during fit ({fitted.xp.__name__}) and "
-                f"{method} ({given.xp.__name__}) differ."
-                if fitted.xp is not given.xp
-                else f"Devices used during fit ({fitted.device}) and {method} "
-                f"({given.device}) differ."
-            )
-        else:
-            where = backend_of(W).xp.__name__ if is_device_array(W) else "numpy"
-            got = backend_of(X).xp.__name__ if is_device_array(X) else "numpy"
-            detail = (
-                f"Array namespaces used during fit ({where}) and {method} ({got}) "
-                "differ."
-            )
-        raise ValueError(
-            f"Inputs passed to {type(self).__name__}.{method}() must use the same "
-            f"namespace and the same device as those passed to fit(). {detail} "
-            "Move the model to X's namespace and device with "
-            "sklearn.utils._array_api.move_estimator_to(model, xp, device)."
-        )
-
-    def __sklearn_array_api_convert__(self, converter):
-        """A copy of this model with its weights (and optimizer state) passed
-        through ``converter``: how ``move_estimator_to`` moves an sknn model."""
-        new = clone(self)
-        state = {k: v for k, v in self.__dict__.items() if k not in self._TRANSIENT}
-        for name in ("coefs_", "intercepts_", "_train_state"):
-            if state.get(name) is not None:
-                state[name] = map_arrays(state[name], converter)
-        new.__dict__.update(state)
-        new._rebuild()
-        return new
+        check_namespace(self, X, self.coefs_[0], method)
 
     def _forward(self, X, method="predict"):
         """Output activations of the fitted network for new data ``X``.
@@ -675,13 +628,7 @@ default=None
     # every weight a second time)
     _TRANSIENT = ("_fitted_net",)
 
-    def __getstate__(self):
-        # a model fitted on array-API inputs pickles as a NumPy model
-        state = super().__getstate__()
-        for name in ("coefs_", "intercepts_", "_train_state"):
-            if name in state:
-                state[name] = to_host(state[name])
-        return state
+    _DEVICE_ARRAYS = ("coefs_", "intercepts_", "_train_state")
 
     def _rebuild(self):
         coefs = self.__dict__.get("coefs_")

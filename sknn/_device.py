@@ -22,6 +22,9 @@ from sklearn.utils.validation import validate_data
 __all__ = [
     "astype",
     "check_X",
+    "check_namespace",
+    "check_numeric_classes",
+    "converted_copy",
     "fit_backend",
     "is_device_array",
     "map_arrays",
@@ -54,10 +57,82 @@ def fit_backend(X):
     return backend_of(X)
 
 
-def check_X(estimator, X, backend, reset):
+def check_X(estimator, X, backend, reset, allow_nan=False):
     """``X`` validated in its own namespace as a 2-D float array."""
     xp = backend.xp
-    return validate_data(estimator, X, reset=reset, dtype=(xp.float64, xp.float32))
+    return validate_data(
+        estimator,
+        X,
+        reset=reset,
+        dtype=(xp.float64, xp.float32),
+        ensure_all_finite="allow-nan" if allow_nan else True,
+    )
+
+
+def check_numeric_classes(classes):
+    """Array-API fits predict labels in X's namespace: numeric ones only."""
+    if classes is not None and classes.dtype.kind not in "biuf":
+        raise ValueError(
+            "Training on array-API inputs needs numeric class labels: predict "
+            f"returns labels in X's namespace, which cannot hold {classes.dtype} "
+            "labels. Encode the labels as integers (e.g. with LabelEncoder)."
+        )
+
+
+def check_namespace(estimator, X, fitted, method):
+    """Under ``array_api_dispatch``, ``X`` must be in the namespace and on
+    the device of the fitted array ``fitted`` (scikit-learn's rule and
+    wording)."""
+    if not get_config()["array_api_dispatch"]:
+        return
+    if not (is_device_array(fitted) or is_device_array(X)):
+        return
+    from ._core.array_api import backend_of
+
+    if is_device_array(fitted) and is_device_array(X):
+        was, now = backend_of(fitted), backend_of(X)
+        if was is now:
+            return
+        if was.xp is not now.xp:
+            detail = (
+                f"Array namespaces used during fit ({was.xp.__name__}) and "
+                f"{method} ({now.xp.__name__}) differ."
+            )
+        else:
+            detail = (
+                f"Devices used during fit ({was.device}) and {method} "
+                f"({now.device}) differ."
+            )
+    else:
+        was = backend_of(fitted).xp.__name__ if is_device_array(fitted) else "numpy"
+        now = backend_of(X).xp.__name__ if is_device_array(X) else "numpy"
+        detail = (
+            f"Array namespaces used during fit ({was}) and {method} ({now}) differ."
+        )
+    raise ValueError(
+        f"Inputs passed to {type(estimator).__name__}.{method}() must use the same "
+        f"namespace and the same device as those passed to fit(). {detail} "
+        "Move the model to X's namespace and device with "
+        "sklearn.utils._array_api.move_estimator_to(model, xp, device)."
+    )
+
+
+def converted_copy(estimator, converter, names):
+    """A copy of a fitted ``estimator`` whose attributes ``names`` went
+    through ``converter`` array by array (``__sklearn_array_api_convert__``,
+    which ``move_estimator_to`` calls)."""
+    from sklearn.base import clone
+
+    new = clone(estimator)
+    state = {
+        k: v for k, v in estimator.__dict__.items() if k not in estimator._TRANSIENT
+    }
+    for name in names:
+        if state.get(name) is not None:
+            state[name] = map_arrays(state[name], converter)
+    new.__dict__.update(state)
+    new._rebuild()
+    return new
 
 
 def numpy_dtype(X):

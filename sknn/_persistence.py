@@ -28,13 +28,29 @@ class _Persistent:
     :meth:`_rebuild` restores them after loading."""
 
     _TRANSIENT: tuple = ()
+    # attributes holding arrays in the fit's namespace (NumPy's, or a
+    # device's for array-API inputs): pickled as NumPy arrays, and what
+    # ``move_estimator_to`` converts
+    _DEVICE_ARRAYS: tuple = ()
 
     def __getstate__(self):
+        from ._device import to_host
+
         # a new dict: on Python >= 3.11 the parent may return self.__dict__
         state = {**super().__getstate__(), "_sknn_version": __version__}
         for name in self._TRANSIENT:
             state.pop(name, None)
+        for name in self._DEVICE_ARRAYS:  # a device model pickles as a NumPy one
+            if name in state:
+                state[name] = to_host(state[name])
         return state
+
+    def __sklearn_array_api_convert__(self, converter):
+        """A copy with the ``_DEVICE_ARRAYS`` converted array by array: how
+        scikit-learn's ``move_estimator_to`` moves an sknn model."""
+        from ._device import converted_copy
+
+        return converted_copy(self, converter, self._DEVICE_ARRAYS)
 
     def __setstate__(self, state):
         version = state.pop("_sknn_version", None)

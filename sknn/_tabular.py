@@ -19,8 +19,10 @@ from sklearn.base import ClassifierMixin, RegressorMixin
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import column_or_1d
+from sklearn.utils.validation import check_is_fitted, column_or_1d
 
+from ._core.array_api import backend_of
+from ._device import check_namespace, is_device_array
 from ._tabular_base import _TabularBase
 
 __all__ = ["TabularMLPClassifier", "TabularMLPRegressor"]
@@ -284,8 +286,10 @@ None, default='from_dtype'
         -------
         ndarray of shape (n_samples, n_classes)
         """
-        P = self._raw_predict(X)
+        P = self._raw_predict(X, "predict_proba")
         if len(self.classes_) == 1:
+            if is_device_array(P):
+                return backend_of(P).xp.ones_like(P[:, :1])
             return np.ones((P.shape[0], 1), dtype=P.dtype)
         return P
 
@@ -300,7 +304,13 @@ None, default='from_dtype'
         -------
         ndarray of shape (n_samples,)
         """
+        check_is_fitted(self, "_net")
+        check_namespace(self, X, self._params, "predict")
         P = self.predict_proba(X)
+        if is_device_array(P):
+            backend = backend_of(P)
+            classes = backend.asarray(self.classes_)
+            return backend.xp.take(classes, backend.xp.argmax(P, axis=1), axis=0)
         return self.classes_[np.argmax(P, axis=1)]
 
 
@@ -479,5 +489,11 @@ validation_fraction, select_best, dtype, random_state, verbose
         -------
         ndarray of shape (n_samples,) or (n_samples, n_outputs)
         """
-        P = self._raw_predict(X).astype(np.float64) * self._y_scale + self._y_mean
+        P = self._raw_predict(X)
+        if is_device_array(P):  # float64 targets on X's device, as on the host
+            backend = backend_of(P)
+            P = backend.astype(P, np.float64) * backend.asarray(self._y_scale)
+            P += backend.asarray(self._y_mean)
+            return backend.reshape(P, (-1,)) if self._y_1d else P
+        P = P.astype(np.float64) * self._y_scale + self._y_mean
         return P.ravel() if self._y_1d else P

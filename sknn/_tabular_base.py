@@ -13,6 +13,8 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._core.array_api import backend_of
+from ._core.backend import for_arrays
 from ._core.blocks import BASE_ACTIVATIONS, ParametricActivation, ScaledDense
 from ._core.embeddings import CategoricalEmbedding, FeatureScale, PeriodicEmbedding
 from ._core.ensemble import EnsembleExpand, MemberHead
@@ -22,7 +24,14 @@ from ._core.optimizers import SHAPES, AdamW, Schedule
 from ._core.solvers import StochasticSolver
 from ._core.threads import blas_limit, forward_macs
 from ._core.training import LoopConfig
-from ._device import is_device_array
+from ._device import (
+    check_namespace,
+    check_numeric_classes,
+    check_X,
+    fit_backend,
+    is_device_array,
+    to_host,
+)
 from ._persistence import _Persistent
 from ._tabular_encode import TableEncoder, _is_dataframe
 from ._validation import _check_weights, _hidden_sizes, _make_rng
@@ -42,6 +51,7 @@ class _TabularBase(_Persistent, BaseEstimator):
 
     # rebuilt from the encoder and the flat parameters on load
     _TRANSIENT = ("_net", "_dropouts")
+    _DEVICE_ARRAYS = ("_params",)
 
     def _rebuild(self):
         if "_params" in self.__dict__:
@@ -88,14 +98,9 @@ class _TabularBase(_Persistent, BaseEstimator):
 
     # ------------------------------------------------------------ input
     def _check_X(self, X, reset):
-        if is_device_array(X):
-            raise TypeError(
-                f"{type(self).__name__} trains and predicts on NumPy arrays, sparse "
-                f"matrices or DataFrames, not {type(X).__module__}."
-                f"{type(X).__name__}: its table encoding and layers run on the "
-                "host. Convert X to NumPy, or use MLPClassifierNN / MLPRegressorNN, "
-                "which train on array-API inputs."
-            )
+        backend = fit_backend(X)
+        if backend is not None:  # a numeric array of another namespace
+            return check_X(self, X, backend, reset, allow_nan=True)
         if _is_dataframe(X):
             validate_data(self, X, skip_check_array=True, reset=reset)
             if X.shape[0] < 1:
@@ -119,7 +124,8 @@ class _TabularBase(_Persistent, BaseEstimator):
         )
 
     def _encode(self, X):
-        Z = self._encoder.transform(X, self._dtype())
+        """The encoded matrix, on the host (array-API inputs are copied)."""
+        Z = self._encoder.transform(to_host(X), self._dtype())
         if not np.isfinite(Z).all():  # finite float64 overflowing float32
             raise ValueError(
                 f"Input X contains a value too large for dtype('{self.dtype}')."
@@ -227,15 +233,20 @@ class _TabularBase(_Persistent, BaseEstimator):
                 f"{type(self).__name__} requires y to be passed, but the target y "
                 "is None."
             )
+        backend = fit_backend(X)
+        if backend is not None:  # targets and weights are encoded on the host
+            y, sample_weight, y_val = to_host(y), to_host(sample_weight), to_host(y_val)
         X = self._check_X(X, reset=True)
         y = self._check_y(y, X.shape[0])
         self._encoder = TableEncoder(self.categorical_features, self.max_onehot)
-        self._encoder.fit(X)
+        self._encoder.fit(to_host(X))
         self.is_categorical_ = self._encoder.is_categorical_
         dtype = self._dtype()
         Z = self._encode(X)
         sw = _check_weights(sample_weight, Z.shape[0], dtype)
         Y, y_strat, sw = self._targets(y, sw)
+        if backend is not None:
+            check_numeric_classes(self.__dict__.get("classes_"))
         val = None
         if X_val is not None or y_val is not None:
             if X_val is None or y_val is None:
@@ -257,6 +268,11 @@ class _TabularBase(_Persistent, BaseEstimator):
         if self.parametrization == "ntp":
             rows = rng.permutation(Z.shape[0])[:_INIT_ROWS]
             net.data_init(params, Z[rows], rng)
+        if backend is not None:  # the encoded rows and the weights go to X's device
+            Z, Y, sw, Zv, Yv, swv, params = (
+                None if a is None else backend.asarray(a)
+                for a in (Z, Y, sw, Zv, Yv, swv, params)
+            )
         batch = min(self.batch_size, Z.shape[0])
         config = LoopConfig(
             batch_size=batch,
@@ -310,7 +326,9 @@ class _TabularBase(_Persistent, BaseEstimator):
         smoothing."""
 
         def loss(params, X):
-            return net.loss.value(Yv, self._forward(X, net, params), swv)
+            backend = for_arrays(X)
+            P = self._forward(X, net, params)
+            return backend.losses[net.loss.name].value(Yv, P, swv)
 
         return loss
 
@@ -318,17 +336,23 @@ class _TabularBase(_Persistent, BaseEstimator):
         """The network's outputs for encoded rows, in chunks."""
         net = self._net if net is None else net
         params = self._params if params is None else params
+        backend, n = for_arrays(Z), Z.shape[0]
         macs = forward_macs(
             net.coef_shapes, min(Z.shape[0], _PREDICT_CHUNK) * net.members
         )
         with blas_limit(macs):
             parts = [
-                net.predict(params, Z[i : i + _PREDICT_CHUNK])
-                for i in range(0, Z.shape[0], _PREDICT_CHUNK)
+                net.predict(params, Z[i : min(i + _PREDICT_CHUNK, n), :], backend)
+                for i in range(0, n, _PREDICT_CHUNK)
             ]
-        return parts[0] if len(parts) == 1 else np.concatenate(parts)
+        return parts[0] if len(parts) == 1 else backend.concat(parts, axis=0)
 
-    def _raw_predict(self, X):
+    def _raw_predict(self, X, method="predict"):
         check_is_fitted(self, "_net")
+        check_namespace(self, X, self._params, method)
         X = self._check_X(X, reset=False)
-        return self._forward(self._encode(X))
+        Z = self._encode(X)
+        if is_device_array(self._params):  # encoded on the host, then moved
+            Z = backend_of(self._params).asarray(Z)
+        return self._forward(Z)
+

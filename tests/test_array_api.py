@@ -1,7 +1,8 @@
-"""The drop-in pair on array-API inputs: ``array_api_strict`` arrays and
-PyTorch CPU tensors (the ``gpu-test`` extra), with scikit-learn's
-``array_api_dispatch``.  Results equal the NumPy path's within float
-tolerance, and every array that comes back is in the input's namespace.
+"""sknn on array-API inputs: ``array_api_strict`` arrays and PyTorch CPU
+tensors (the ``gpu-test`` extra), with scikit-learn's ``array_api_dispatch``,
+for the drop-in pair and for the tabular pair on numeric arrays.  Results
+equal the NumPy path's within float tolerance, and every array that comes
+back is in the input's namespace.
 """
 
 import os
@@ -12,10 +13,15 @@ import numpy as np
 import pytest
 import sklearn
 from sklearn.base import clone
-from sklearn.datasets import load_digits, make_regression
+from sklearn.datasets import load_breast_cancer, load_digits, make_regression
 from sklearn.exceptions import ConvergenceWarning
 
-from sknn import MLPClassifierNN, MLPRegressorNN, TabularMLPRegressor
+from sknn import (
+    MLPClassifierNN,
+    MLPRegressorNN,
+    TabularMLPClassifier,
+    TabularMLPRegressor,
+)
 from sknn._core.activations import ACTIVATIONS, OUTPUT_ACTIVATIONS
 from sknn._core.losses import LOSSES
 from sknn._core.optimizers import OPTIMIZERS
@@ -84,6 +90,16 @@ def _fit_both(est, xp, X, y):
     return ref, dev, Xd
 
 
+def _same_predictions(ref, dev, X, Xd):
+    """A classifier's probabilities and labels: equal, in ``Xd``'s namespace."""
+    proba = dev.predict_proba(Xd)
+    _same_namespace(proba, Xd)
+    np.testing.assert_allclose(_numpy(proba), ref.predict_proba(X), atol=1e-10)
+    labels = dev.predict(Xd)
+    _same_namespace(labels, Xd)
+    np.testing.assert_array_equal(_numpy(labels), ref.predict(X))
+
+
 CLASSIFIER_TARGETS = {
     "multiclass": lambda y: y,
     "binary": lambda y: y % 2,
@@ -98,12 +114,7 @@ def test_classifier_equals_the_numpy_path(xp, digits, solver, target):
     y = CLASSIFIER_TARGETS[target](y)
     est = MLPClassifierNN((24,), solver=solver, max_iter=4, random_state=0)
     ref, dev, Xd = _fit_both(est, xp, X, y)
-    proba = dev.predict_proba(Xd)
-    _same_namespace(proba, Xd)
-    np.testing.assert_allclose(_numpy(proba), ref.predict_proba(X), atol=1e-10)
-    labels = dev.predict(Xd)
-    _same_namespace(labels, Xd)
-    np.testing.assert_array_equal(_numpy(labels), ref.predict(X))
+    _same_predictions(ref, dev, X, Xd)
     for coef, ref_coef in zip(dev.coefs_, ref.coefs_):
         _same_namespace(coef, Xd)
         np.testing.assert_allclose(_numpy(coef), ref_coef, atol=1e-10)
@@ -296,10 +307,77 @@ def test_string_labels_are_a_clear_error(xp, digits):
         MLPClassifierNN(max_iter=1).fit(xp.asarray(X), labels)
 
 
-def test_the_tabular_pair_is_a_clear_error(xp):
-    X, y = make_regression(50, 3, random_state=0)
-    with pytest.raises(TypeError, match="NumPy arrays, sparse matrices or DataFrames"):
-        TabularMLPRegressor(max_iter=1).fit(xp.asarray(X), y)
+# -------------------------------------------------------------- tabular pair
+@pytest.fixture(scope="module")
+def table():
+    """Breast-cancer features with missing values, and a regression table with
+    an integer-coded categorical column of 30 levels (learned embeddings)."""
+    X, y = load_breast_cancer(return_X_y=True)
+    X = X.copy()
+    X[::7, 3] = np.nan
+    rng = np.random.default_rng(0)
+    Xr, yr = make_regression(300, 6, n_targets=2, random_state=0)
+    Xr[:, 0] = rng.integers(0, 30, 300)
+    return X, y, Xr, yr
+
+
+# no dropout (its masks come from each library's generator) and the standard
+# parametrization: the NTP data init puts units exactly at their kink, where
+# relu's and selu's derivative follow the last bit of each library's products
+EXACT = dict(
+    max_iter=4, dropout=0.0, parametrization="standard", dtype="float64",
+    random_state=0,
+)  # fmt: skip
+
+
+@pytest.mark.parametrize("activation", ["mish", "relu", "selu"])
+@pytest.mark.parametrize("n_ensemble", [1, 3])
+def test_tabular_classifier_equals_the_numpy_path(xp, table, activation, n_ensemble):
+    X, y, _, _ = table
+    est = TabularMLPClassifier(activation=activation, n_ensemble=n_ensemble, **EXACT)
+    ref, dev, Xd = _fit_both(est, xp, X, y)
+    _same_predictions(ref, dev, X, Xd)
+    assert dev.best_epoch_ == ref.best_epoch_
+
+
+def test_tabular_regressor_with_embeddings_equals_the_numpy_path(xp, table):
+    _, _, X, y = table
+    est = TabularMLPRegressor(categorical_features=[0], n_ensemble=2, **EXACT)
+    ref, dev, Xd = _fit_both(est, xp, X, y)
+    assert dev._encoder.cardinalities_ == [31]  # the column has embeddings
+    pred = dev.predict(Xd)
+    _same_namespace(pred, Xd)
+    np.testing.assert_allclose(_numpy(pred), ref.predict(X), rtol=1e-9, atol=1e-9)
+
+
+def test_tabular_defaults_train_on_device(xp, table):
+    X, y, _, _ = table
+    Xd, yd = xp.asarray(X), xp.asarray(y)
+    first = TabularMLPClassifier(random_state=0).fit(Xd, yd)
+    again = TabularMLPClassifier(random_state=0).fit(Xd, yd)
+    assert first.loss_curve_ == again.loss_curve_  # reproducible per namespace
+    _same_namespace(first._params, Xd)
+    assert first.score(Xd, yd) > 0.95
+
+
+def test_tabular_pickle_and_namespaces(xp, table):
+    X, y, _, _ = table
+    Xd = xp.asarray(X)
+    dev = TabularMLPClassifier(**EXACT).fit(Xd, xp.asarray(y))
+    loaded = pickle.loads(pickle.dumps(dev))
+    assert type(loaded._params) is np.ndarray
+    np.testing.assert_allclose(loaded.predict_proba(X), _numpy(dev.predict_proba(Xd)))
+    with pytest.raises(ValueError, match=r"TabularMLPClassifier\.predict\(\) must"):
+        loaded.predict(Xd)
+    moved = _move(loaded, Xd)
+    _same_namespace(moved.predict_proba(Xd), Xd)
+    np.testing.assert_array_equal(_numpy(moved.predict(Xd)), _numpy(dev.predict(Xd)))
+
+
+def test_tabular_string_labels_are_a_clear_error(xp, table):
+    X, y, _, _ = table
+    with pytest.raises(ValueError, match="needs numeric class labels"):
+        TabularMLPClassifier(max_iter=1).fit(xp.asarray(X), np.array(["a", "b"])[y])
 
 
 @pytest.mark.parametrize("estimator", [MLPClassifierNN, MLPRegressorNN])
@@ -366,3 +444,39 @@ def test_every_loss_matches_numpy(xp, name, weighted):
     weights = None if sw is None else xp.asarray(sw)
     got = loss.value(xp.asarray(Y), xp.asarray(P), weights)
     assert got == pytest.approx(LOSSES[name].value(Y, P, sw), rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    "spec, shapes",
+    [
+        ("pnm,np->pm", [(3, 5, 4), (5, 3)]),
+        ("pnm,pm->np", [(3, 5, 4), (3, 4)]),
+        ("knd,nd->kd", [(2, 5, 3), (5, 3)]),
+        ("knd,kd->nd", [(2, 5, 3), (2, 3)]),
+    ],
+)
+def test_einsum_matches_numpy(xp, spec, shapes):
+    from sknn._core.array_api import backend_of
+
+    rng = np.random.default_rng(3)
+    a, b = (rng.normal(size=shape) for shape in shapes)
+    backend = backend_of(xp.asarray(a))
+    got = backend.einsum(spec, xp.asarray(a), xp.asarray(b))
+    np.testing.assert_allclose(_numpy(got), np.einsum(spec, a, b), rtol=1e-12)
+    if backend.library != "generic":  # the generic form, on this library too
+        got = backend._einsum(spec, xp.asarray(a), xp.asarray(b))
+        np.testing.assert_allclose(_numpy(got), np.einsum(spec, a, b), rtol=1e-12)
+
+
+def test_scatter_add_matches_numpy(xp):
+    from sknn._core.array_api import backend_of
+
+    rng = np.random.default_rng(4)
+    idx = rng.integers(0, 6, size=40)  # repeats
+    values = rng.normal(size=(40, 3))
+    expected = np.zeros((6, 3))
+    np.add.at(expected, idx, values)
+    backend = backend_of(xp.asarray(values))
+    target = backend.zeros((6, 3), np.float64)
+    backend.scatter_add(target, backend.indices(idx), xp.asarray(values))
+    np.testing.assert_allclose(_numpy(target), expected, rtol=1e-12)
