@@ -113,6 +113,13 @@ html_theme_options = {
     "footer_start": ["copyright"],
     "footer_end": ["sphinx-version", "theme-version"],
 }
-html_sidebars = {"index": [], "performance": [], "architecture": []}
+# pages without sub-pages get no (empty) section navigation on the left
+html_sidebars = {
+    page: []
+    for page in (
+        "index", "user_guide", "tabular", "performance", "benchmarks",
+        "architecture",
+    )
+}  # fmt: skip
 html_show_sourcelink = False
 html_static_path = []
