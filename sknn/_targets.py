@@ -15,7 +15,7 @@ from sklearn.utils.multiclass import check_classification_targets, type_of_targe
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
 from ._core.array_api import backend_of
-from ._device import numpy_dtype
+from ._device import numpy_dtype, to_host
 
 
 class _ClassifierTargets:
@@ -153,7 +153,8 @@ class _ClassifierTargets:
 
     def _partial_fit_classes(self, y, classes):
         """Set up (first call) or check (later calls) the classes of
-        ``partial_fit``."""
+        ``partial_fit`` (labels of array-API inputs are read on the host)."""
+        y, classes = to_host(y), to_host(classes)
         first_call = not hasattr(self, "classes_")
         multilabel = type_of_target(y).startswith("multilabel")
         if first_call:

@@ -198,7 +198,7 @@ def test_partial_fit_and_warm_start(xp, digits):
     dev = MLPClassifierNN((16,), random_state=0)
     for _ in range(3):
         ref.partial_fit(X, y, classes=np.arange(10))
-        dev.partial_fit(Xd, yd, classes=np.arange(10))
+        dev.partial_fit(Xd, yd, classes=xp.asarray(np.arange(10)))
     np.testing.assert_allclose(dev.loss_curve_, ref.loss_curve_)
     _same_namespace(dev.coefs_[0], Xd)
     ref.set_params(warm_start=True, max_iter=2)
@@ -372,6 +372,21 @@ def test_tabular_pickle_and_namespaces(xp, table):
     moved = _move(loaded, Xd)
     _same_namespace(moved.predict_proba(Xd), Xd)
     np.testing.assert_array_equal(_numpy(moved.predict(Xd)), _numpy(dev.predict(Xd)))
+
+
+def test_tabular_validation_data_on_device(xp, table):
+    _, _, X, y = table
+    est = TabularMLPRegressor(**EXACT)
+    val = dict(X_val=X[200:], y_val=y[200:])
+    ref = est.fit(X[:200], y[:200], **val).loss_curve_, est.validation_scores_
+    dev = clone(est).fit(
+        xp.asarray(X[:200]),
+        xp.asarray(y[:200]),
+        **{k: xp.asarray(v) for k, v in val.items()},
+    )
+    np.testing.assert_allclose(dev.loss_curve_, ref[0], rtol=1e-9)
+    np.testing.assert_allclose(dev.validation_scores_, ref[1], rtol=1e-9)
+    assert isinstance(dev.score(xp.asarray(X), xp.asarray(y)), float)
 
 
 def test_tabular_string_labels_are_a_clear_error(xp, table):
