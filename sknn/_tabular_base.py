@@ -30,6 +30,7 @@ from ._device import (
     check_X,
     fit_backend,
     is_device_array,
+    to_backend,
     to_host,
 )
 from ._persistence import _Persistent
@@ -51,7 +52,8 @@ class _TabularBase(_Persistent, BaseEstimator):
 
     # rebuilt from the encoder and the flat parameters on load
     _TRANSIENT = ("_net", "_dropouts")
-    _DEVICE_ARRAYS = ("_params",)
+    # fitted on array-API inputs, these live in X's namespace and device
+    _DEVICE_ARRAYS = ("_params", "is_categorical_", "_y_mean", "_y_scale", "_y_fit")
 
     def _rebuild(self):
         if "_params" in self.__dict__:
@@ -94,6 +96,7 @@ class _TabularBase(_Persistent, BaseEstimator):
         tags.input_tags.allow_nan = True
         tags.input_tags.sparse = True
         tags.input_tags.categorical = True
+        tags.array_api_support = True
         return tags
 
     # ------------------------------------------------------------ input
@@ -308,6 +311,10 @@ class _TabularBase(_Persistent, BaseEstimator):
             )
         state = solution.state
         self._net, self._params = net, params
+        if backend is not None:  # the fitted arrays in X's namespace too
+            for name in self._DEVICE_ARRAYS:
+                if name in self.__dict__:
+                    setattr(self, name, to_backend(self.__dict__[name], backend))
         self.n_iter_ = solution.n_iter
         self.loss_curve_ = list(state.loss_curve)
         if Zv is not None:

@@ -395,7 +395,10 @@ def test_tabular_string_labels_are_a_clear_error(xp, table):
         TabularMLPClassifier(max_iter=1).fit(xp.asarray(X), np.array(["a", "b"])[y])
 
 
-@pytest.mark.parametrize("estimator", [MLPClassifierNN, MLPRegressorNN])
+@pytest.mark.parametrize(
+    "estimator",
+    [MLPClassifierNN, MLPRegressorNN, TabularMLPClassifier, TabularMLPRegressor],
+)
 def test_scikit_learns_array_api_checks(estimator):
     """scikit-learn's own array-API estimator checks, for every namespace and
     mixed-input permutation it knows (those not installed skip)."""
