@@ -40,7 +40,7 @@ from . import _fused
 from .activations import ACTIVATIONS, OUTPUT_ACTIVATIONS
 from .losses import LOSSES
 
-__all__ = ["NUMBA", "NUMPY", "Backend", "copy_of", "current", "for_arrays"]
+__all__ = ["NUMBA", "NUMPY", "Backend", "current", "for_arrays"]
 
 _QUIET = {"over": "ignore", "invalid": "ignore", "divide": "ignore"}
 
@@ -194,6 +194,11 @@ class Backend:
         """The NumPy dtype that arithmetic on ``arrays`` gives."""
         return np.result_type(*arrays)
 
+    @staticmethod
+    def numpy_dtype(dtype):
+        """The NumPy dtype of this backend's dtype ``dtype``."""
+        return np.dtype(dtype)
+
     # allocation and conversion
     @staticmethod
     def empty(shape, dtype):
@@ -280,12 +285,3 @@ def for_arrays(X):
     from .array_api import backend_of
 
     return backend_of(X)
-
-
-def copy_of(a):
-    """A copy of the array ``a``, in its own namespace and on its device."""
-    if isinstance(a, np.ndarray):
-        return a.copy()
-    from .array_api import namespace_of
-
-    return namespace_of(a).asarray(a, copy=True)

@@ -56,7 +56,7 @@ class ScaledDense(Dense):
             ParamSpec("b", (self.n_out,), False, Constant(0.0)),
         ]
 
-    def workspace(self, capacity, need_input_grad, backend=None):
+    def workspace(self, capacity, need_input_grad, backend=NUMPY):
         buf = super().workspace(capacity, need_input_grad, backend)
         buf.Z_kept = None
         return buf
@@ -207,8 +207,8 @@ class ParametricActivation(Layer):
             return []
         return [ParamSpec("a", (self.n_in,), False, Constant(1.0 / self.lr_mult))]
 
-    def workspace(self, capacity, need_input_grad, backend=None):
-        empty = NUMPY.empty if backend is None else backend.empty
+    def workspace(self, capacity, need_input_grad, backend=NUMPY):
+        empty = backend.empty
         shape, dt = (capacity, self.n_in), self.dtype
         return SimpleNamespace(
             Z=None,

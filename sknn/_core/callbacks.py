@@ -27,7 +27,7 @@ import time
 from dataclasses import dataclass
 from enum import Enum
 
-from .backend import copy_of
+from .backend import for_arrays
 
 __all__ = [
     "EpochEnd",
@@ -134,7 +134,7 @@ class Improvement(EpochEnd):
         if score > state.best_validation_score:
             state.best_validation_score = score
             if state.best_params is None:
-                state.best_params = copy_of(params)
+                state.best_params = for_arrays(params).copy(params)
             else:
                 state.best_params[...] = params
         return None

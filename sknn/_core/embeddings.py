@@ -48,8 +48,7 @@ class FeatureScale(Layer):
     def params(self):
         return [ParamSpec("s", (self.n_in,), False, Constant(1.0 / self.lr_mult))]
 
-    def workspace(self, capacity, need_input_grad, backend=None):
-        backend = NUMPY if backend is None else backend
+    def workspace(self, capacity, need_input_grad, backend=NUMPY):
         return SimpleNamespace(
             out=backend.empty((capacity, self.n_in), self.dtype), A_in=None
         )
@@ -123,8 +122,7 @@ class PeriodicEmbedding(Layer):
             ParamSpec("c", (p, d), False, Constant(0.0)),
         ]
 
-    def workspace(self, capacity, need_input_grad, backend=None):
-        backend = NUMPY if backend is None else backend
+    def workspace(self, capacity, need_input_grad, backend=NUMPY):
         dX = None
         if need_input_grad:
             dX = backend.empty((capacity, self.n_in), self.dtype)
@@ -230,8 +228,7 @@ class CategoricalEmbedding(Layer):
             for k, card in enumerate(self.cards)
         ]
 
-    def workspace(self, capacity, need_input_grad, backend=None):
-        backend = NUMPY if backend is None else backend
+    def workspace(self, capacity, need_input_grad, backend=NUMPY):
         dX = None
         if need_input_grad:  # the code columns get no gradient: zero for good
             dX = backend.zeros((capacity, self.n_in), self.dtype)

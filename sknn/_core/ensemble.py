@@ -51,9 +51,8 @@ class EnsembleExpand(Layer):
         init = RandomSigns() if self.init == "signs" else Constant(1.0)
         return [ParamSpec("r", (self.k, self.n_in), False, init)]
 
-    def workspace(self, capacity, need_input_grad, backend=None):
-        empty = NUMPY.empty if backend is None else backend.empty
-        out = empty((self.k * capacity, self.n_in), self.dtype)
+    def workspace(self, capacity, need_input_grad, backend=NUMPY):
+        out = backend.empty((self.k * capacity, self.n_in), self.dtype)
         return SimpleNamespace(out=out, A_in=None)
 
     def forward(self, A, P, buf, n, backend):

@@ -134,9 +134,9 @@ class Layer:
         """The layer's parameters, as :class:`ParamSpec` (none by default)."""
         return []
 
-    def workspace(self, capacity, need_input_grad, backend=None):
+    def workspace(self, capacity, need_input_grad, backend=NUMPY):
         """Buffers for batches of up to ``capacity`` rows (None by default),
-        allocated by ``backend`` (None: NumPy).
+        allocated by ``backend``.
 
         ``need_input_grad`` is False for the network's first layer, whose
         backward pass never computes an input gradient.
@@ -188,8 +188,8 @@ class Dense(Layer):
             ParamSpec("b", (self.n_out,), False, init),
         ]
 
-    def workspace(self, capacity, need_input_grad, backend=None):
-        empty = np.empty if backend is None else backend.empty
+    def workspace(self, capacity, need_input_grad, backend=NUMPY):
+        empty = backend.empty
         dt = self.dtype
         dX = empty((capacity, self.n_in), dt) if need_input_grad else None
         return SimpleNamespace(
@@ -285,19 +285,17 @@ class Dropout(Layer):
         self.dtype = np.dtype(dtype)
         return self.n_out
 
-    def workspace(self, capacity, need_input_grad, backend=None):
-        empty = np.empty if backend is None else backend.empty
+    def workspace(self, capacity, need_input_grad, backend=NUMPY):
         dropped = None
         if self.rate > 0:
-            dropped = empty((capacity, self.n_in), self.dtype)
+            dropped = backend.empty((capacity, self.n_in), self.dtype)
         return SimpleNamespace(dropped=dropped, mask=None)
 
-    def draw(self, rng, n_rows, backend=None):
+    def draw(self, rng, n_rows, backend=NUMPY):
         """The mask of a batch of ``n_rows`` rows (None at rate 0), drawn
         from ``rng`` (the backend's ``mask_source``)."""
         if self.rate == 0.0:
             return None
-        backend = NUMPY if backend is None else backend
         return backend.draw_mask(rng, (n_rows, self.n_in), self.rate, self.dtype)
 
     def forward(self, A, P, buf, n, backend):

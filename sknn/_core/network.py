@@ -186,15 +186,14 @@ class Network:
         dense = [v for layer, v in zip(self.layers, views) if isinstance(layer, Dense)]
         return [v[0] for v in dense], [v[1] for v in dense]
 
-    def pack(self, coefs, intercepts, backend=None):
-        """Flat vector (a new array of ``backend``, None: NumPy) from the dense
-        layers' weights and biases."""
+    def pack(self, coefs, intercepts, backend=NUMPY):
+        """Flat vector (a new array of ``backend``) from the dense layers'
+        weights and biases."""
         if any(
             layer.params() and not isinstance(layer, Dense) for layer in self.layers
         ):
             raise ValueError("pack needs a network whose parameters are all dense")
-        empty = np.empty if backend is None else backend.empty
-        flat = empty(self.n_params, self.dtype)
+        flat = backend.empty(self.n_params, self.dtype)
         W, b = self.unpack(flat)
         for dst, src in zip(W + b, list(coefs) + list(intercepts)):
             dst[...] = src
@@ -228,18 +227,12 @@ class Network:
         return 0.5 * float(w @ w)
 
     @staticmethod
-    def batch_weight(n, sample_weight, backend=None):
+    def batch_weight(n, sample_weight, backend=NUMPY):
         """``S``, the weight of a batch of ``n`` rows: their sample weights'
         sum, or ``n`` without weights."""
-        if sample_weight is None:
-            return float(n)
-        return (
-            float(sample_weight.sum())
-            if backend is None
-            else backend.total(sample_weight)
-        )
+        return float(n) if sample_weight is None else backend.total(sample_weight)
 
-    def l2_coef(self, alpha, n, sample_weight=None, backend=None):
+    def l2_coef(self, alpha, n, sample_weight=None, backend=NUMPY):
         """``alpha / S``: the L2 gradient of a batch is ``l2_coef * W``.
 
         Zero when the batch weighs nothing (its whole gradient is zero).
@@ -287,12 +280,12 @@ class Network:
             A = layer.predict(A, P, current())
 
     # ------------------------------------------------------------ training
-    def workspace(self, capacity, backend=None):
+    def workspace(self, capacity, backend=NUMPY):
         """Buffers for batches of up to ``capacity`` rows (``backend``'s
-        arrays; None: NumPy's)."""
+        arrays)."""
         return Workspace(self, capacity, backend)
 
-    def draw_masks(self, rng, n_rows, backend=None):
+    def draw_masks(self, rng, n_rows, backend=NUMPY):
         """Inverted-dropout masks for a batch, drawn from ``rng`` (the
         backend's ``mask_source``).
 
@@ -451,8 +444,8 @@ class Workspace:
     capacity : int
         Largest batch the buffers hold; smaller batches use leading-row
         views, which stay C-contiguous.
-    backend : Backend or None
-        Whose arrays the buffers are (None: NumPy's).
+    backend : Backend
+        Whose arrays the buffers are.
 
     Attributes
     ----------
@@ -463,16 +456,16 @@ class Workspace:
         The output delta.
     """
 
-    def __init__(self, net, capacity, backend=None):
+    def __init__(self, net, capacity, backend=NUMPY):
         self.net = net
         self.capacity = int(capacity)
         self._bound = None
-        empty = np.empty if backend is None else backend.empty
+        empty = backend.empty
         self.coef_buf = empty(net.n_coefs, net.dtype)
         self.no_weights = empty(0, net.dtype)  # "unit weights" for kernels
         # a layer allocates NumPy buffers unless given a device backend (so
         # layers written for the NumPy protocol keep working unchanged)
-        device = () if backend is None or backend.host else (backend,)
+        device = () if backend.host else (backend,)
         self.buffers = [
             layer.workspace(capacity * f, k > 0, *device)
             for k, (layer, f) in enumerate(zip(net.layers, net._row_factor))
@@ -493,10 +486,10 @@ class Workspace:
                 empty(capacity * k, net.dtype),
             )
 
-    def tile(self, n, Y, sample_weight, backend=None):
+    def tile(self, n, Y, sample_weight, backend=NUMPY):
         """``(Y, weights)`` of a batch of ``n`` rows, repeated for the ``k``
         members (views of preallocated buffers)."""
-        reshape = NUMPY.reshape if backend is None else backend.reshape
+        reshape = backend.reshape
         k = self.net.members
         Yt = reshape(self._tiled[0][: k * n, :], (k, n, -1))
         Yt[...] = Y

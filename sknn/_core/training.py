@@ -35,7 +35,7 @@ import numpy as np
 import scipy.optimize
 import scipy.sparse as sp
 
-from .backend import current
+from .backend import current, for_arrays
 from .callbacks import FitResult, StopReason, epoch_end_callbacks
 from .optimizers import L2Gradient
 from .threads import blas_limit, forward_macs
@@ -166,15 +166,10 @@ def _norm(grad, sq_norm):
     """
     if math.isfinite(sq_norm):
         return math.sqrt(sq_norm)
-    if isinstance(grad, np.ndarray):
-        scale = float(np.max(np.abs(grad)))
-        scaled = grad / grad.dtype.type(scale)
-    else:  # an array-API array: Python scalars only
-        import array_api_compat
-
-        xp = array_api_compat.array_namespace(grad)
-        scale = float(xp.max(xp.abs(grad)))
-        scaled = grad / scale
+    xp = for_arrays(grad).xp
+    # a Python float: it holds the dtype's value, and every namespace takes it
+    scale = float(xp.max(xp.abs(grad)))
+    scaled = grad / scale
     return scale * math.sqrt(float(scaled @ scaled))
 
 
@@ -284,12 +279,12 @@ class _Batches:
         self.n = X.shape[0]
         self.batch_size = batch_size
         self.sparse = sp.issparse(X)
-        empty, like = backend.empty, getattr(backend, "numpy_dtype", np.dtype)
+        empty, dtype = backend.empty, backend.numpy_dtype
         if not self.sparse:
-            self.Xbuf = empty((batch_size, X.shape[1]), like(X.dtype))
-        self.Ybuf = empty((batch_size, Y.shape[1]), like(Y.dtype))
+            self.Xbuf = empty((batch_size, X.shape[1]), dtype(X.dtype))
+        self.Ybuf = empty((batch_size, Y.shape[1]), dtype(Y.dtype))
         if sample_weight is not None:
-            self.swbuf = empty(batch_size, like(sample_weight.dtype))
+            self.swbuf = empty(batch_size, dtype(sample_weight.dtype))
 
     def __call__(self, order):
         """Yield batches in ``order`` (an index permutation or None)."""
@@ -412,7 +407,8 @@ def fit_stochastic(
     ws = net.workspace(config.batch_size, backend)
     grad = backend.empty_like(params)
     checkpoint = _Checkpoint(backend)
-    masks = backend.mask_source(rng) if any(r > 0 for r in net.dropout) else rng
+    # the dropout masks' source: the fit's generator, or a device generator
+    mask_rng = backend.mask_source(rng) if any(r > 0 for r in net.dropout) else rng
     epochs = 1 if config.incremental else config.max_iter
     hooks = epoch_end_callbacks(config, epochs, callbacks)
     result = FitResult(StopReason.EPOCH if config.incremental else StopReason.MAX_ITER)
@@ -431,7 +427,7 @@ def fit_stochastic(
                     config,
                     batches,
                     order,
-                    masks,
+                    mask_rng,
                     ws,
                     checkpoint,
                     backend,
