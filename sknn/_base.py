@@ -24,7 +24,7 @@ from sklearn.utils.validation import validate_data
 
 from ._core.activations import ACTIVATIONS
 from ._core.array_api import backend_of
-from ._core.backend import current, for_arrays
+from ._core.backend import NUMPY, current, for_arrays
 from ._core.network import Network
 from ._core.optimizers import OPTIMIZERS, Schedule, make_optimizer
 from ._core.solvers import LBFGSSolver, StochasticSolver, StopReason
@@ -185,7 +185,7 @@ class _BaseMLP(_Persistent, _ValidationMixin, BaseEstimator):
     def _contiguous(X):
         if sp.issparse(X):
             return X.tocsr()
-        if not isinstance(X, np.ndarray) and fit_backend(X) is not None:
+        if is_device_array(X):
             return X  # an array-API array: its library lays it out
         return np.ascontiguousarray(X)
 
@@ -350,12 +350,15 @@ default=None
                 "and partial_fit need the same hidden_layer_sizes, features "
                 "and outputs."
             )
-        if backend is None:
-            return net.pack(to_host(self.coefs_), to_host(self.intercepts_))
+        return self._pack_weights(net, backend)
+
+    def _pack_weights(self, net, backend):
+        """``coefs_`` and ``intercepts_`` in one flat vector of ``backend``
+        (None: NumPy), whatever namespace they are in now."""
         return net.pack(
             to_backend(self.coefs_, backend),
             to_backend(self.intercepts_, backend),
-            backend,
+            NUMPY if backend is None else backend,
         )
 
     def _set_params_views(self, net, params):
@@ -406,11 +409,8 @@ default=None
         )
         # packed in the namespace of the weights (NumPy's, or a device's)
         W = self.coefs_[0]
-        backend = backend_of(W) if is_device_array(W) else None
-        return net, net.pack(
-            to_backend(self.coefs_, backend),
-            to_backend(self.intercepts_, backend),
-            backend,
+        return net, self._pack_weights(
+            net, backend_of(W) if is_device_array(W) else None
         )
 
     def _run_lbfgs(self, net, params, X, Y, sw, backend=None):
@@ -565,9 +565,6 @@ default=None
         if not np.issubdtype(dtype, np.floating):
             dtype = np.float64
         net, params = self._prediction_network(dtype)
-        if not host and is_device_array(X) and not is_device_array(params):
-            # without dispatch: a NumPy model on, say, CPU tensors
-            X = to_host(X)
         backend = current() if host else for_arrays(X)
         X = X.astype(dtype, copy=False) if host else astype(X, dtype)
         macs = forward_macs(net.coef_shapes, X.shape[0])

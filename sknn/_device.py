@@ -137,31 +137,24 @@ def converted_copy(estimator, converter, names):
 
 def numpy_dtype(X):
     """The NumPy dtype of the floating array ``X`` of any namespace."""
-    if isinstance(X, np.ndarray) or sp.issparse(X):
-        return X.dtype
-    from ._core.array_api import backend_of
+    from ._core.backend import for_arrays
 
-    return backend_of(X).numpy_dtype(X.dtype)
+    return for_arrays(X).numpy_dtype(X.dtype)
 
 
 def astype(X, dtype):
     """``X`` in the NumPy dtype ``dtype`` (no copy when it already is)."""
-    if isinstance(X, np.ndarray) or sp.issparse(X):
-        return X.astype(dtype, copy=False)
-    from ._core.array_api import backend_of
+    from ._core.backend import for_arrays
 
-    backend = backend_of(X)
-    return backend.xp.astype(X, backend.dtype(dtype), copy=False)
+    return for_arrays(X).astype(X, dtype)
 
 
 def to_host(obj):
     """``obj`` with every array of another namespace replaced by a NumPy copy
     (through lists, tuples, dicts and dataclasses such as the train state)."""
-    if is_device_array(obj):
-        from ._core.array_api import to_numpy
+    from ._core.array_api import to_numpy
 
-        return to_numpy(obj)
-    return _map(obj, to_host)
+    return map_arrays(obj, to_numpy)
 
 
 def to_backend(obj, backend):
@@ -169,15 +162,14 @@ def to_backend(obj, backend):
     (NumPy arrays for a host backend)."""
     if backend is None or backend.host:
         return to_host(obj)
-    if is_device_array(obj):
-        from ._core.array_api import backend_of
+    from ._core.array_api import backend_of, to_numpy
 
-        if backend_of(obj) is backend:  # already there
-            return obj
-        return backend.asarray(to_host(obj))
-    if isinstance(obj, np.ndarray):
-        return backend.asarray(obj)
-    return _map(obj, lambda value: to_backend(value, backend))
+    def move(a):
+        if is_device_array(a) and backend_of(a) is backend:  # already there
+            return a
+        return backend.asarray(to_numpy(a))
+
+    return map_arrays(obj, move)
 
 
 def map_arrays(obj, fn):

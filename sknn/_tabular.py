@@ -19,10 +19,10 @@ from sklearn.base import ClassifierMixin, RegressorMixin
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, column_or_1d
+from sklearn.utils.validation import column_or_1d
 
 from ._core.array_api import backend_of
-from ._device import check_namespace, is_device_array
+from ._device import is_device_array
 from ._tabular_base import _TabularBase
 
 __all__ = ["TabularMLPClassifier", "TabularMLPRegressor"]
@@ -286,7 +286,11 @@ None, default='from_dtype'
         -------
         ndarray of shape (n_samples, n_classes)
         """
-        P = self._raw_predict(X, "predict_proba")
+        return self._proba(X, "predict_proba")
+
+    def _proba(self, X, method):
+        """Class probabilities; ``method`` names the public caller in errors."""
+        P = self._raw_predict(X, method)
         if len(self.classes_) == 1:
             if is_device_array(P):
                 return backend_of(P).xp.ones_like(P[:, :1])
@@ -304,9 +308,7 @@ None, default='from_dtype'
         -------
         ndarray of shape (n_samples,)
         """
-        check_is_fitted(self, "_net")
-        check_namespace(self, X, self._params, "predict")
-        P = self.predict_proba(X)
+        P = self._proba(X, "predict")
         if is_device_array(P):
             backend = backend_of(P)
             classes = backend.asarray(self.classes_)

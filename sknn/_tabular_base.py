@@ -239,10 +239,11 @@ class _TabularBase(_Persistent, BaseEstimator):
         backend = fit_backend(X)
         if backend is not None:  # targets and weights are encoded on the host
             y, sample_weight, y_val = to_host(y), to_host(sample_weight), to_host(y_val)
-        X = self._check_X(X, reset=True)
+        # validated where it is; the table is encoded from one host copy
+        X = to_host(self._check_X(X, reset=True))
         y = self._check_y(y, X.shape[0])
         self._encoder = TableEncoder(self.categorical_features, self.max_onehot)
-        self._encoder.fit(to_host(X))
+        self._encoder.fit(X)
         self.is_categorical_ = self._encoder.is_categorical_
         dtype = self._dtype()
         Z = self._encode(X)
@@ -362,4 +363,3 @@ class _TabularBase(_Persistent, BaseEstimator):
         if is_device_array(self._params):  # encoded on the host, then moved
             Z = backend_of(self._params).asarray(Z)
         return self._forward(Z)
-

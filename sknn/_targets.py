@@ -213,8 +213,12 @@ class _ClassifierTargets:
         -------
         ndarray of shape (n_samples, n_classes)
         """
+        return self._proba(X, "predict_proba")
+
+    def _proba(self, X, method):
+        """Class probabilities; ``method`` names the public caller in errors."""
         check_is_fitted(self)
-        P = self._forward(X, "predict_proba")
+        P = self._forward(X, method)
         if self.n_outputs_ == 1:
             p = P[:, 0]
             if not isinstance(P, np.ndarray):
@@ -233,9 +237,7 @@ class _ClassifierTargets:
         -------
         ndarray of shape (n_samples, n_classes)
         """
-        check_is_fitted(self)
-        self._check_namespace(X, "predict_log_proba")
-        P = self.predict_proba(X)
+        P = self._proba(X, "predict_log_proba")
         if not isinstance(P, np.ndarray):
             return backend_of(P).xp.log(P)
         with np.errstate(divide="ignore"):
