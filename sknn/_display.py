@@ -41,6 +41,14 @@ def _axes(ax):
     return ax, True
 
 
+def _finish(display, ax, own_figure):
+    """Lay out a figure the display made, and keep ``ax_`` and ``figure_``."""
+    if own_figure:
+        ax.figure.tight_layout()
+    display.ax_ = ax
+    display.figure_ = ax.figure
+
+
 def _plot_losses(ax, loss_curve, validation_loss, color, prefix=""):
     """The training loss (solid) and validation loss (dashed) on ``ax``."""
     lines = ax.plot(
@@ -255,10 +263,7 @@ class TrainingCurveDisplay:
         _legend_below(ax, lines, min(len(lines), 3))
         if self.estimator_name:
             ax.set_title(self.estimator_name)
-        if own_figure:
-            ax.figure.tight_layout()
-        self.ax_ = ax
-        self.figure_ = ax.figure
+        _finish(self, ax, own_figure)
         self.lines_ = lines
         return self
 
@@ -338,8 +343,5 @@ class TrainingCurveComparisonDisplay:
                 lines.append(ax.axvline(c["best_epoch"], color=color, linestyle=":"))
             self.lines_[name] = lines
         _legend_below(ax, handles, 2)
-        if own_figure:
-            ax.figure.tight_layout()
-        self.ax_ = ax
-        self.figure_ = ax.figure
+        _finish(self, ax, own_figure)
         return self
