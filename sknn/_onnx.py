@@ -7,75 +7,66 @@ network itself: ``MatMul`` and ``Add`` per layer, every hidden activation
 (identity, logistic, tanh, relu, leaky_relu, elu and GELU's tanh
 approximation) and every output (softmax, logistic for binary and multilabel
 targets, identity, and the Poisson loss's clipped ``exp``).  The tabular
-pair's encoder and layers are in :mod:`sknn._onnx_tabular`.  skl2onnx and
-onnx are the optional ``onnx`` extra.
+pair's encoder and layers are in :mod:`sknn._onnx_tabular`, the helpers both
+use in :mod:`sknn._onnx_common`; :func:`register_onnx_converters` registers
+both pairs.  skl2onnx and onnx are the optional ``onnx`` extra.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from . import _onnx_tabular as tabular
 from ._core.activations import _GELU_C, _GELU_K, LEAKY_RELU_SLOPE, _max_exponent
+from ._onnx_common import classifier_outputs, const, labels, node
 
 __all__ = ["register_onnx_converters"]
 
 
-def _const(scope, container, value, name):
-    """An initializer holding ``value`` (float32 unless integer)."""
-    from onnx import TensorProto
-
-    value = np.asarray(value)
-    kind = TensorProto.INT64 if value.dtype.kind in "iu" else TensorProto.FLOAT
-    if kind == TensorProto.FLOAT:
-        value = value.astype(np.float32)
-    out = scope.get_unique_variable_name(name)
-    container.add_initializer(out, kind, list(value.shape), value.ravel().tolist())
-    return out
-
-
-def _node(scope, container, op, inputs, name, **attrs):
-    out = scope.get_unique_variable_name(name)
-    container.add_node(
-        op, inputs, [out], name=scope.get_unique_operator_name(op), **attrs
-    )
-    return out
-
-
 def _gelu(scope, container, x):
     """``0.5 x (1 + tanh(c (x + k x^3)))``."""
-    cube = _node(scope, container, "Mul", [x, x], "sq")
-    cube = _node(scope, container, "Mul", [cube, x], "cube")
-    k = _const(scope, container, _GELU_K, "gelu_k")
-    inner = _node(scope, container, "Mul", [cube, k], "kx3")
-    inner = _node(scope, container, "Add", [x, inner], "inner")
-    c = _const(scope, container, _GELU_C, "gelu_c")
-    inner = _node(scope, container, "Mul", [inner, c], "u")
-    t = _node(scope, container, "Tanh", [inner], "t")
-    one = _const(scope, container, 1.0, "one")
-    t = _node(scope, container, "Add", [t, one], "t1")
-    half = _const(scope, container, 0.5, "half")
-    t = _node(scope, container, "Mul", [t, half], "t2")
-    return _node(scope, container, "Mul", [t, x], "gelu")
+    cube = node(scope, container, "Mul", [x, x], "sq")
+    cube = node(scope, container, "Mul", [cube, x], "cube")
+    k = const(scope, container, _GELU_K, "gelu_k")
+    inner = node(scope, container, "Mul", [cube, k], "kx3")
+    inner = node(scope, container, "Add", [x, inner], "inner")
+    c = const(scope, container, _GELU_C, "gelu_c")
+    inner = node(scope, container, "Mul", [inner, c], "u")
+    t = node(scope, container, "Tanh", [inner], "t")
+    one = const(scope, container, 1.0, "one")
+    t = node(scope, container, "Add", [t, one], "t1")
+    half = const(scope, container, 0.5, "half")
+    t = node(scope, container, "Mul", [t, half], "t2")
+    return node(scope, container, "Mul", [t, x], "gelu")
+
+
+def _op(op, name, **attrs):
+    """The emitter of an activation that is one ONNX operator."""
+
+    def emit(scope, container, x):
+        return node(scope, container, op, [x], name, **attrs)
+
+    return emit
+
+
+_HIDDEN = {
+    "identity": lambda scope, container, x: x,
+    "logistic": _op("Sigmoid", "sigmoid"),
+    "tanh": _op("Tanh", "tanh"),
+    "relu": _op("Relu", "relu"),
+    "leaky_relu": _op("LeakyRelu", "leaky", alpha=LEAKY_RELU_SLOPE),
+    "elu": _op("Elu", "elu", alpha=1.0),
+    "gelu": _gelu,
+}
+"""The ONNX form of each hidden activation of ``ACTIVATIONS``, by name:
+``emit(scope, container, x) -> y`` (the names of the tensors)."""
 
 
 def _hidden(scope, container, name, x):
-    if name == "identity":
-        return x
-    if name == "logistic":
-        return _node(scope, container, "Sigmoid", [x], "sigmoid")
-    if name == "tanh":
-        return _node(scope, container, "Tanh", [x], "tanh")
-    if name == "relu":
-        return _node(scope, container, "Relu", [x], "relu")
-    if name == "leaky_relu":
-        return _node(
-            scope, container, "LeakyRelu", [x], "leaky", alpha=LEAKY_RELU_SLOPE
-        )
-    if name == "elu":
-        return _node(scope, container, "Elu", [x], "elu", alpha=1.0)
-    if name == "gelu":
-        return _gelu(scope, container, x)
-    raise NotImplementedError(f"no ONNX form for activation {name!r}")
+    emit = _HIDDEN.get(name)
+    if emit is None:
+        raise NotImplementedError(f"no ONNX form for activation {name!r}")
+    return emit(scope, container, x)
 
 
 def _network(scope, operator, container):
@@ -84,10 +75,10 @@ def _network(scope, operator, container):
     x = operator.inputs[0].full_name
     last = len(model.coefs_) - 1
     for i, (W, b) in enumerate(zip(model.coefs_, model.intercepts_)):
-        w = _const(scope, container, W, f"coef{i}")
-        bias = _const(scope, container, b, f"intercept{i}")
-        x = _node(scope, container, "MatMul", [x, w], f"mm{i}")
-        x = _node(scope, container, "Add", [x, bias], f"z{i}")
+        w = const(scope, container, W, f"coef{i}")
+        bias = const(scope, container, b, f"intercept{i}")
+        x = node(scope, container, "MatMul", [x, w], f"mm{i}")
+        x = node(scope, container, "Add", [x, bias], f"z{i}")
         if i < last:
             x = _hidden(scope, container, model.activation, x)
     return x
@@ -101,33 +92,18 @@ def _convert_classifier(scope, operator, container):
     if model.out_activation_ == "softmax":
         container.add_node("Softmax", [z], [proba], axis=1, name="softmax")
     elif len(classes) == 2 and model.n_outputs_ == 1:  # binary: one logit
-        p = _node(scope, container, "Sigmoid", [z], "p1")
-        one = _const(scope, container, 1.0, "one")
-        q = _node(scope, container, "Sub", [one, p], "p0")
+        p = node(scope, container, "Sigmoid", [z], "p1")
+        one = const(scope, container, 1.0, "one")
+        q = node(scope, container, "Sub", [one, p], "p0")
         container.add_node("Concat", [q, p], [proba], axis=1, name="concat")
     else:  # multilabel: one logistic output per label
         container.add_node("Sigmoid", [z], [proba], name="sigmoid_out")
-        half = _const(scope, container, 0.5, "half")
-        above = _node(scope, container, "Greater", [proba, half], "above")
+        half = const(scope, container, 0.5, "half")
+        above = node(scope, container, "Greater", [proba, half], "above")
         container.add_node("Cast", [above], [label], to=7, name="cast")  # int64
         return
-    index = _node(scope, container, "ArgMax", [proba], "argmax", axis=1, keepdims=0)
-    _labels(scope, container, classes, index, label)
-
-
-def _labels(scope, container, classes, index, label):
-    """``label = classes[index]``, for integer or string classes."""
-    if classes.dtype.kind in "iub":
-        table = _const(scope, container, classes.astype(np.int64), "classes")
-    else:
-        from onnx import TensorProto
-
-        table = scope.get_unique_variable_name("classes")
-        values = [str(c).encode() for c in classes]
-        container.add_initializer(table, TensorProto.STRING, [len(values)], values)
-    container.add_node(
-        "Gather", [table, index], [label], name=scope.get_unique_operator_name("Gather")
-    )
+    index = node(scope, container, "ArgMax", [proba], "argmax", axis=1, keepdims=0)
+    labels(scope, container, classes, index, label)
 
 
 def _convert_regressor(scope, operator, container):
@@ -135,11 +111,15 @@ def _convert_regressor(scope, operator, container):
     z = _network(scope, operator, container)
     out = operator.outputs[0].full_name
     if model.out_activation_ == "exp":  # sknn clips before exp, so do we
-        top = _const(scope, container, _max_exponent(np.float32), "max_exp")
-        z = _node(scope, container, "Min", [z, top], "clip")
+        top = const(scope, container, _max_exponent(np.float32), "max_exp")
+        z = node(scope, container, "Min", [z, top], "clip")
         container.add_node("Exp", [z], [out], name="exp")
-    else:
+    elif model.out_activation_ == "identity":
         container.add_node("Identity", [z], [out], name="identity")
+    else:  # a new regression loss needs its output activation here
+        raise NotImplementedError(
+            f"no ONNX form for output activation {model.out_activation_!r}"
+        )
 
 
 def _regressor_shape(operator):
@@ -149,26 +129,6 @@ def _regressor_shape(operator):
     operator.outputs[0].type = FloatTensorType([n, operator.raw_operator.n_outputs_])
 
 
-def _classifier_outputs(operator, width, multilabel=False):
-    """Type a classifier's outputs: labels (one per row, or ``width`` 0/1
-    columns for multilabel targets) and ``width`` probability columns."""
-    from skl2onnx.common.data_types import (
-        FloatTensorType,
-        Int64TensorType,
-        StringTensorType,
-    )
-
-    n = operator.inputs[0].get_first_dimension()
-    classes = np.asarray(operator.raw_operator.classes_)
-    if multilabel:
-        operator.outputs[0].type = Int64TensorType([n, width])
-    elif classes.dtype.kind in "iub":
-        operator.outputs[0].type = Int64TensorType([n])
-    else:
-        operator.outputs[0].type = StringTensorType([n])
-    operator.outputs[1].type = FloatTensorType([n, width])
-
-
 def _classifier_shape(operator):
     model = operator.raw_operator
     classes = np.asarray(model.classes_)
@@ -176,7 +136,7 @@ def _classifier_shape(operator):
     if len(classes) == 2 and model.n_outputs_ == 1:
         width = 2
     multilabel = model.out_activation_ == "logistic" and width != 2
-    _classifier_outputs(operator, width, multilabel)
+    classifier_outputs(operator, width, multilabel)
 
 
 def register_onnx_converters():
@@ -201,17 +161,29 @@ def register_onnx_converters():
     from skl2onnx import update_registered_converter
 
     from ._mlp import MLPClassifierNN, MLPRegressorNN
+    from ._tabular import TabularMLPClassifier, TabularMLPRegressor
 
+    classifier_options = {"zipmap": [True, False, "columns"], "nocl": [True, False]}
     update_registered_converter(
         MLPClassifierNN,
         "SknnMLPClassifier",
         _classifier_shape,
         _convert_classifier,
-        options={"zipmap": [True, False, "columns"], "nocl": [True, False]},
+        options=classifier_options,
     )
     update_registered_converter(
         MLPRegressorNN, "SknnMLPRegressor", _regressor_shape, _convert_regressor
     )
-    from ._onnx_tabular import register_tabular
-
-    register_tabular(update_registered_converter)
+    update_registered_converter(
+        TabularMLPClassifier,
+        "SknnTabularMLPClassifier",
+        tabular.classifier_shape,
+        tabular.convert_classifier,
+        options=classifier_options,
+    )
+    update_registered_converter(
+        TabularMLPRegressor,
+        "SknnTabularMLPRegressor",
+        tabular.regressor_shape,
+        tabular.convert_regressor,
+    )

@@ -14,19 +14,27 @@ missing value.  Then:
 - the network, one emitter per core layer type (:data:`_LAYERS`);
 - the output: softmax probabilities (the mean over an ensemble's members)
   and the label of the largest, or the regression targets unstandardised.
+
+:func:`sknn._onnx.register_onnx_converters` registers these converters with
+the drop-in pair's.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from . import _onnx_common as common
 from ._core.blocks import _SELU_A, _SELU_L, ParametricActivation, ScaledDense
 from ._core.embeddings import CategoricalEmbedding, FeatureScale, PeriodicEmbedding
 from ._core.ensemble import EnsembleExpand, MemberHead
 from ._core.layers import Dense, Dropout
-from ._onnx import _classifier_outputs, _const, _labels, _node
 
-__all__ = ["register_tabular"]
+__all__ = [
+    "classifier_shape",
+    "convert_classifier",
+    "convert_regressor",
+    "regressor_shape",
+]
 
 
 class _Graph:
@@ -36,10 +44,10 @@ class _Graph:
         self.scope, self.container = scope, container
 
     def const(self, value, name="c"):
-        return _const(self.scope, self.container, value, name)
+        return common.const(self.scope, self.container, value, name)
 
     def node(self, op, inputs, name="t", **attrs):
-        return _node(self.scope, self.container, op, inputs, name, **attrs)
+        return common.node(self.scope, self.container, op, inputs, name, **attrs)
 
     def ml(self, op, inputs, name, **attrs):
         out = self.scope.get_unique_variable_name(name)
@@ -224,15 +232,26 @@ def _categorical(g, layer, P, x, k):
     return g.concat(parts)
 
 
+def _mish(g, z):
+    """``z tanh(softplus(z))``."""
+    t = g.node("Tanh", [g.node("Softplus", [z], "softplus")], "t")
+    return g.node("Mul", [z, t], "mish")
+
+
+_BASES = {
+    "relu": lambda g, z: g.node("Relu", [z], "relu"),
+    "selu": lambda g, z: g.node("Selu", [z], "selu", alpha=_SELU_A, gamma=_SELU_L),
+    "mish": _mish,
+}
+"""The ONNX form of each base activation ``g`` of ``BASE_ACTIVATIONS``, by
+name: ``emit(graph, z) -> g(z)``."""
+
+
 def _base(g, name, z):
-    if name == "relu":
-        return g.node("Relu", [z], "relu")
-    if name == "selu":
-        return g.node("Selu", [z], "selu", alpha=_SELU_A, gamma=_SELU_L)
-    if name == "mish":  # z tanh(softplus(z))
-        t = g.node("Tanh", [g.node("Softplus", [z], "softplus")], "t")
-        return g.node("Mul", [z, t], "mish")
-    raise NotImplementedError(f"no ONNX form for base activation {name!r}")
+    emit = _BASES.get(name)
+    if emit is None:
+        raise NotImplementedError(f"no ONNX form for base activation {name!r}")
+    return emit(g, z)
 
 
 def _parametric(g, layer, P, z, k):
@@ -279,7 +298,7 @@ def _network_output(g, model, x):
         x = g.node("Softmax", [x], "softmax", axis=1)
     k = net.members
     if k > 1:  # the members' mean, as a product: no opset-dependent ReduceMean
-        width = model._n_outputs
+        width = net.layer_units[-1]  # one member's outputs
         stacked = g.reshape(x, [k, -1])
         mean = g.node("MatMul", [g.const(np.full((1, k), 1.0 / k)), stacked], "mean")
         x = g.reshape(mean, [-1, width])
@@ -287,7 +306,9 @@ def _network_output(g, model, x):
 
 
 # ------------------------------------------------------------------ converters
-def _convert_classifier(scope, operator, container):
+# registered with skl2onnx, beside the drop-in pair's, by
+# sknn._onnx.register_onnx_converters
+def convert_classifier(scope, operator, container):
     g = _Graph(scope, container)
     model = operator.raw_operator
     proba = _network_output(g, model, _encoder(g, operator, model._encoder))
@@ -300,10 +321,10 @@ def _convert_classifier(scope, operator, container):
     else:
         container.add_node("Identity", [proba], [proba_name])
     index = g.node("ArgMax", [proba_name], "argmax", axis=1, keepdims=0)
-    _labels(scope, container, classes, index, label_name)
+    common.labels(scope, container, classes, index, label_name)
 
 
-def _convert_regressor(scope, operator, container):
+def convert_regressor(scope, operator, container):
     g = _Graph(scope, container)
     model = operator.raw_operator
     out = _network_output(g, model, _encoder(g, operator, model._encoder))
@@ -316,32 +337,13 @@ def _convert_regressor(scope, operator, container):
     )
 
 
-def _classifier_shape(operator):
-    _classifier_outputs(operator, len(operator.raw_operator.classes_))
+def classifier_shape(operator):
+    common.classifier_outputs(operator, len(operator.raw_operator.classes_))
 
 
-def _regressor_shape(operator):
+def regressor_shape(operator):
     from skl2onnx.common.data_types import FloatTensorType
 
     n = operator.inputs[0].get_first_dimension()
     width = np.asarray(operator.raw_operator._y_mean).shape[0]
     operator.outputs[0].type = FloatTensorType([n, width])
-
-
-def register_tabular(update_registered_converter):
-    """Register the tabular pair's converters with skl2onnx."""
-    from ._tabular import TabularMLPClassifier, TabularMLPRegressor
-
-    update_registered_converter(
-        TabularMLPClassifier,
-        "SknnTabularMLPClassifier",
-        _classifier_shape,
-        _convert_classifier,
-        options={"zipmap": [True, False, "columns"], "nocl": [True, False]},
-    )
-    update_registered_converter(
-        TabularMLPRegressor,
-        "SknnTabularMLPRegressor",
-        _regressor_shape,
-        _convert_regressor,
-    )

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import os
 import pkgutil
 import warnings
 
@@ -95,10 +96,11 @@ def skops_trusted_types():
     >>> "sknn._mlp.MLPClassifierNN" in sknn.skops_trusted_types()
     True
     """
-    import sknn
-
+    # the package's folder, not ``import sknn``: sknn's __init__ imports this
+    # module, and the walk below imports every module anyway
+    root = os.path.dirname(os.path.abspath(__file__))
     names = set()
-    for info in pkgutil.walk_packages(sknn.__path__, prefix="sknn."):
+    for info in pkgutil.walk_packages([root], prefix=f"{__package__}."):
         if info.name.endswith("__main__"):
             continue
         module = importlib.import_module(info.name)

@@ -23,6 +23,7 @@ from sknn import (
     TabularMLPRegressor,
 )
 from sknn._core.activations import ACTIVATIONS, OUTPUT_ACTIVATIONS
+from sknn._core.blocks import BASE_ACTIVATIONS
 from sknn._core.losses import LOSSES
 from sknn._core.optimizers import OPTIMIZERS
 
@@ -330,7 +331,7 @@ EXACT = dict(
 )  # fmt: skip
 
 
-@pytest.mark.parametrize("activation", ["mish", "relu", "selu"])
+@pytest.mark.parametrize("activation", sorted(BASE_ACTIVATIONS))
 @pytest.mark.parametrize("n_ensemble", [1, 3])
 def test_tabular_classifier_equals_the_numpy_path(xp, table, activation, n_ensemble):
     X, y, _, _ = table

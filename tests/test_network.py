@@ -383,9 +383,10 @@ def test_pack_unpack_round_trip():
 def test_dropout_rate_count_checked():
     with pytest.raises(ValueError, match="one rate per hidden layer"):
         Network([3, 4, 5, 2], "relu", "log_loss", dropout=[0.5])
-    with pytest.raises(KeyError):
+    # an unknown name: scikit-learn's InvalidParameterError, a ValueError
+    with pytest.raises(ValueError, match="'activation' parameter of Network"):
         Network([3, 4, 2], "swish", "log_loss")
-    with pytest.raises(KeyError):
+    with pytest.raises(ValueError, match="'loss' parameter of Network"):
         Network([3, 4, 2], "relu", "hinge")
 
 

@@ -207,14 +207,3 @@ def test_predictions_identical_with_and_without_compiled_kernels(iris, activatio
     for P in outputs[1:]:
         np.testing.assert_array_equal(P, outputs[0])
     np.testing.assert_array_equal(outputs[0], _rebuilt(clf, X))
-
-
-def test_pickles_naming_the_former_module_still_load(iris):
-    # before the split, pickle recorded the classes as sknn._estimators.*
-    X, y = iris
-    clf = _fit(MLPClassifierNN, X, y)
-    old = pickle.dumps(clf, protocol=0).replace(b"csknn._mlp\n", b"csknn._estimators\n")
-    assert b"sknn._estimators" in old
-    loaded = pickle.loads(old)
-    assert type(loaded) is MLPClassifierNN
-    np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))

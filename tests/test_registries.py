@@ -2,20 +2,36 @@
 
 A new entry in ``OPTIMIZERS`` or ``ACTIVATIONS`` is covered here without
 editing this file: the L2 penalty acts, fits are bitwise reproducible, and the
-NumPy and Numba paths agree.
+NumPy and Numba paths agree.  An activation (hidden or tabular base) and a
+loss must be written in every place that docs/architecture.md lists, and an
+unknown name is scikit-learn's ``InvalidParameterError``.
 """
 
 import inspect
+import re
 from dataclasses import dataclass
 
 import numpy as np
 import pytest
 from sklearn.datasets import load_diabetes
+from sklearn.utils._param_validation import InvalidParameterError
 
-from sknn import MLPClassifierNN, MLPRegressorNN
-from sknn._core import _fused
-from sknn._core.activations import ACTIVATIONS, Activation
+from sknn import (
+    MLPClassifierNN,
+    MLPRegressorNN,
+    TabularMLPClassifier,
+    TabularMLPRegressor,
+)
+from sknn import _onnx as onnx_export
+from sknn import _onnx_tabular as onnx_tabular
+from sknn._core import _fused, array_api
+from sknn._core.activations import ACTIVATIONS, OUTPUT_ACTIVATIONS, Activation
+from sknn._core.blocks import BASE_ACTIVATIONS, BASE_PARTS, ParametricActivation
+from sknn._core.layers import Dense
+from sknn._core.losses import LOSSES, Loss
+from sknn._core.network import Network
 from sknn._core.optimizers import OPTIMIZERS, L2Gradient, Optimizer, Schedule
+from sknn._core.registry import lookup
 from sknn._docstrings import SOLVER_SUMMARIES, fill
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
@@ -163,3 +179,156 @@ def test_a_new_registry_entry_is_documented(monkeypatch):
     doc = fill(Doc).__doc__
     assert "'softsign'}, default='relu'" in doc
     assert "'softsign' is ``x``." in " ".join(doc.split())
+
+
+# ------------------------------------------------------------------ unknown names
+def _unknown(registry, parameter, owner, got="'nope'", none=False):
+    """scikit-learn's message for a name missing from ``registry``."""
+    options = ", ".join(repr(k) for k in sorted(registry))
+    among = f"a str among {{{options}}}" + (" or None" if none else "")
+    return re.escape(
+        f"The '{parameter}' parameter of {owner} must be {among}. Got {got} instead."
+    )
+
+
+def _odd_loss_network(monkeypatch):
+    """A network whose loss names an output activation that does not exist."""
+    odd = Loss("odd", "nope", LOSSES["squared_error"].per_sample)
+    monkeypatch.setitem(LOSSES, "odd", odd)
+    Network([3, 4, 1], "relu", "odd")
+
+
+_UNKNOWN_NAMES = {
+    "Network activation": (
+        lambda mp: Network([3, 4, 2], "nope", "log_loss"),
+        _unknown(ACTIVATIONS, "activation", "Network"),
+    ),
+    "Network activation, no hidden layer": (
+        lambda mp: Network([3, 2], "nope", "log_loss"),
+        _unknown(ACTIVATIONS, "activation", "Network"),
+    ),
+    "Network loss": (
+        lambda mp: Network([3, 4, 2], "relu", "nope"),
+        _unknown(LOSSES, "loss", "Network"),
+    ),
+    "Network.from_layers loss": (
+        lambda mp: Network.from_layers(3, [Dense(2)], "nope"),
+        _unknown(LOSSES, "loss", "Network"),
+    ),
+    "Loss out_activation": (
+        _odd_loss_network,
+        _unknown(OUTPUT_ACTIVATIONS, "out_activation", "Loss"),
+    ),
+    "Dense activation": (
+        lambda mp: Dense(4, activation="nope"),
+        _unknown(ACTIVATIONS, "activation", "Dense", none=True),
+    ),
+    "Dense activation, unhashable": (
+        lambda mp: Dense(4, activation=["relu"]),
+        _unknown(ACTIVATIONS, "activation", "Dense", got="['relu']", none=True),
+    ),
+    "ParametricActivation base": (
+        lambda mp: ParametricActivation("nope"),
+        _unknown(BASE_ACTIVATIONS, "base", "ParametricActivation"),
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(_UNKNOWN_NAMES))
+def test_an_unknown_name_is_an_invalid_parameter(monkeypatch, case):
+    build, message = _UNKNOWN_NAMES[case]
+    with pytest.raises(InvalidParameterError, match=message):
+        build(monkeypatch)
+
+
+def test_an_unknown_name_is_no_key_error():
+    with pytest.raises(InvalidParameterError) as info:
+        lookup({"a": 1}, "b", "kind", "Thing")
+    assert not isinstance(info.value, KeyError)
+    assert isinstance(info.value, ValueError)  # what scikit-learn's checks raise
+
+
+def test_lookup_gives_the_entry_and_none_where_allowed():
+    registry = {"b": 2, "a": 1}
+    assert lookup(registry, "a", "kind", "Thing") == 1
+    assert lookup(registry, None, "kind", "Thing", allow_none=True) is None
+    with pytest.raises(
+        InvalidParameterError, match=_unknown(registry, "kind", "Thing", got="None")
+    ):
+        lookup(registry, None, "kind", "Thing")
+
+
+# ------------------------------------------------------------------ every place
+# docs/architecture.md, "Adding an activation", lists where an activation is
+# written; each test below fails when one of those places lacks the entry (or
+# names one the registry does not have).
+def _array_api_tables():
+    """The array-API backend's tables, written with NumPy as the namespace."""
+    return (
+        array_api._activations(np),
+        array_api._outputs(np),
+        array_api._losses(np),
+    )
+
+
+@pytest.mark.parametrize("name", sorted(ACTIVATIONS))
+def test_every_activation_is_written_in_every_place(name):
+    act = ACTIVATIONS[name]
+    assert act.name == name
+    assert act.backward is not None
+    assert act.doc, "the estimators' docstrings show the formula in `doc`"
+    hidden, _, _ = _array_api_tables()
+    assert name in hidden, "array_api._activations"
+    assert hidden[name].needs_input == act.needs_input
+    assert name in onnx_export._HIDDEN, "sknn._onnx._HIDDEN"
+    # Numba: every derivative written from the output has its fused kernel
+    # (derivative times dA, then the bias gradient); one that reads Z stays
+    # on NumPy
+    assert (name in _fused.BACKWARD) == (not act.needs_input), "_fused.BACKWARD"
+
+
+def test_no_place_names_an_activation_the_registry_lacks():
+    hidden, outputs, losses = _array_api_tables()
+    assert set(hidden) == set(ACTIVATIONS)
+    assert set(onnx_export._HIDDEN) == set(ACTIVATIONS)
+    assert set(_fused.BIAS_FORWARD) <= set(ACTIVATIONS)
+    assert set(_fused.BACKWARD) <= set(ACTIVATIONS)
+    assert set(outputs) == set(OUTPUT_ACTIVATIONS)
+    assert set(losses) == set(LOSSES)
+    assert set(_fused.OUTPUT) <= set(LOSSES)
+    assert set(_fused.PARAMETRIC) == set(BASE_ACTIVATIONS)
+    assert set(BASE_PARTS) == set(BASE_ACTIVATIONS)
+    assert set(onnx_tabular._BASES) == set(BASE_ACTIVATIONS)
+
+
+@pytest.mark.parametrize("name", sorted(BASE_ACTIVATIONS))
+def test_every_base_activation_is_written_in_every_place(name):
+    g, dg = BASE_ACTIVATIONS[name]
+    assert callable(g) and callable(dg)
+    assert name in BASE_PARTS, "blocks.BASE_PARTS (None when there is none)"
+    assert name in _fused.PARAMETRIC, "_fused.PARAMETRIC"
+    assert name in onnx_tabular._BASES, "sknn._onnx_tabular._BASES"
+
+
+@pytest.mark.parametrize("Est", [TabularMLPClassifier, TabularMLPRegressor])
+def test_the_tabular_docs_list_every_base_activation(Est):
+    (constraint,) = Est._parameter_constraints["activation"]
+    assert constraint.options == set(BASE_ACTIVATIONS)
+    type_line = next(
+        line.strip()
+        for line in inspect.cleandoc(Est.__doc__).splitlines()
+        if line.startswith("activation :")
+    )
+    listed = type_line.split("{", 1)[1].split("}", 1)[0]
+    assert {o.strip().strip("'") for o in listed.split(",")} == set(BASE_ACTIVATIONS)
+
+
+@pytest.mark.parametrize("name", sorted(LOSSES))
+def test_every_loss_is_written_in_every_place(name):
+    loss = LOSSES[name]
+    assert loss.name == name
+    assert loss.out_activation in OUTPUT_ACTIVATIONS
+    _, outputs, losses = _array_api_tables()
+    assert name in losses, "array_api._losses"
+    assert losses[name].out_activation == loss.out_activation
+    assert loss.out_activation in outputs, "array_api._outputs"

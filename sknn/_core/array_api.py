@@ -39,7 +39,7 @@ import functools
 import numpy as np
 
 from .activations import _GELU_C, _GELU_K, LEAKY_RELU_SLOPE, Activation, _max_exponent
-from .backend import Backend
+from .backend_base import Backend
 
 __all__ = ["ArrayAPIBackend", "backend_of", "namespace_of", "to_numpy"]
 

@@ -21,6 +21,7 @@ import numpy as np
 
 from .backend import NUMPY
 from .layers import Constant, Dense, Layer, Normal, ParamSpec
+from .registry import lookup
 
 __all__ = ["BASE_ACTIVATIONS", "ParametricActivation", "ScaledDense"]
 
@@ -187,8 +188,7 @@ class ParametricActivation(Layer):
     """
 
     def __init__(self, base="selu", learnable=True, lr_mult=0.1):
-        if base not in BASE_ACTIVATIONS:
-            raise ValueError(f"unknown activation {base!r}")
+        lookup(BASE_ACTIVATIONS, base, "base", "ParametricActivation")
         self.base = base
         self.learnable = bool(learnable)
         self.lr_mult = float(lr_mult)
@@ -196,7 +196,9 @@ class ParametricActivation(Layer):
     def build(self, n_in, dtype):
         self.n_in = self.n_out = int(n_in)
         self.dtype = np.dtype(dtype)
-        self._g, self._dg = BASE_ACTIVATIONS[self.base]
+        self._g, self._dg = lookup(
+            BASE_ACTIVATIONS, self.base, "base", "ParametricActivation"
+        )
         # a fixed a = 1 and a gradient sink for the kernels when not learnable
         self._ones = np.ones(self.n_in, self.dtype)
         self._no_grad = np.empty(self.n_in, self.dtype)

@@ -60,8 +60,6 @@ class StopReason(str, Enum):
     """KeyboardInterrupt during training."""
     EPOCH = "epoch"
     """The normal end of an incremental (one-epoch) call."""
-    CONTINUE = "continue"
-    """Only from the plateau check: an adaptive schedule lowered the rate."""
     ABNORMAL = "abnormal"
     """L-BFGS stopped for another reason (a failed line search)."""
 

@@ -38,6 +38,7 @@ import scipy.sparse as sp
 
 from .activations import ACTIVATIONS, LEAKY_RELU_SLOPE
 from .backend import NUMPY
+from .registry import lookup
 
 __all__ = [
     "Constant",
@@ -169,7 +170,9 @@ class Dense(Layer):
 
     def __init__(self, units, activation=None, init_factor=6.0):
         self.units = int(units)
-        self.activation = None if activation is None else ACTIVATIONS[activation]
+        self.activation = lookup(
+            ACTIVATIONS, activation, "activation", "Dense", allow_none=True
+        )
         self.init_factor = float(init_factor)
 
     def build(self, n_in, dtype):

@@ -29,6 +29,7 @@ from .activations import ACTIVATIONS, OUTPUT_ACTIVATIONS
 from .backend import NUMPY, current
 from .layers import Dense, Dropout
 from .losses import LOSSES, _eps
+from .registry import lookup
 
 __all__ = ["Network", "Workspace"]
 
@@ -66,6 +67,7 @@ class Network:
     """
 
     def __init__(self, layer_units, activation, loss, dtype=np.float64, dropout=None):
+        hidden = lookup(ACTIVATIONS, activation, "activation", "Network")
         units = [int(u) for u in layer_units]
         n_hidden = len(units) - 2
         if dropout is None:
@@ -117,8 +119,10 @@ class Network:
         if not isinstance(head, Dense) or head.activation is not None:
             raise ValueError("a network ends with a linear Dense layer")
         self.layers = layers
-        self.loss = LOSSES[loss]
-        self.out_activation = OUTPUT_ACTIVATIONS[self.loss.out_activation]
+        self.loss = lookup(LOSSES, loss, "loss", "Network")
+        self.out_activation = lookup(
+            OUTPUT_ACTIVATIONS, self.loss.out_activation, "out_activation", "Loss"
+        )
         self.dtype = np.dtype(dtype)
         width = n_features
         # rows multiply by a layer's ``expansion`` (an ensemble's members):
