@@ -1,12 +1,13 @@
-"""What every sknn estimator shares: validation, the fit, the fitted network.
+"""What the drop-in pair shares: its parameters, input checks and network.
 
-:class:`_BaseMLP` is the scikit-learn surface common to the estimators: it
-validates parameters and input, builds the pieces of :mod:`sknn._core` (the
-network, the optimizer and schedule, a solver), calls the solver once per
-``fit`` or ``partial_fit`` and copies the :class:`~sknn._core.solvers.Solution`
-onto the fitted attributes, then predicts through the kept fitted network.
-What depends on the kind of target (labels or values) lives in
-:mod:`sknn._targets`; the early-stopping data in :mod:`sknn._validation`.
+:class:`_BaseMLP` is the scikit-learn surface common to
+:class:`~sknn.MLPClassifierNN` and :class:`~sknn.MLPRegressorNN`: it
+validates their parameters and input, builds the pieces of
+:mod:`sknn._core` the pipeline asks for (the network, the optimizer and
+schedule; L-BFGS for ``solver='lbfgs'``) and predicts through the kept fitted
+network.  How a fit runs is the pipeline shared with the tabular pair
+(:mod:`sknn._pipeline`); what depends on the kind of target (labels or
+values) lives in :mod:`sknn._targets`.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from numbers import Integral, Real
 import numpy as np
 import scipy.sparse as sp
 from sklearn import get_config
-from sklearn.base import BaseEstimator
+from sklearn.base import BaseEstimator, is_classifier
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.validation import validate_data
@@ -27,13 +28,11 @@ from ._core.array_api import backend_of
 from ._core.backend import NUMPY, current, for_arrays
 from ._core.network import Network
 from ._core.optimizers import OPTIMIZERS, Schedule, make_optimizer
-from ._core.solvers import LBFGSSolver, StochasticSolver, StopReason
+from ._core.solvers import LBFGSSolver
 from ._core.threads import blas_limit, forward_macs
-from ._core.training import LoopConfig
 from ._device import (
     astype,
     check_namespace,
-    check_numeric_classes,
     check_X,
     fit_backend,
     is_device_array,
@@ -41,20 +40,16 @@ from ._device import (
     to_backend,
     to_host,
 )
+from ._fitdata import NON_FINITE, hidden_sizes
 from ._persistence import _Persistent
-from ._validation import _check_weights, _hidden_sizes, _make_rng, _ValidationMixin
+from ._pipeline import _TrainingPipeline
 
 # the options of ``solver``, ``activation`` and ``learning_rate`` come from
 # the core's registries (and so do their docs: see ``_docstrings``)
 _STOCHASTIC_SOLVERS = tuple(OPTIMIZERS)
 _HIDDEN_ACTIVATIONS = set(ACTIVATIONS)
-_NON_FINITE = (
-    "Solver produced non-finite parameter weights. The input data may contain "
-    "large values and need to be preprocessed."
-)
 
-
-class _BaseMLP(_Persistent, _ValidationMixin, BaseEstimator):
+class _BaseMLP(_TrainingPipeline, _Persistent, BaseEstimator):
     """Shared machinery of :class:`MLPClassifierNN` and :class:`MLPRegressorNN`."""
 
     _parameter_constraints: dict = {
@@ -101,7 +96,7 @@ class _BaseMLP(_Persistent, _ValidationMixin, BaseEstimator):
 
     # ------------------------------------------------------------ checks
     def _hidden_sizes(self):
-        return _hidden_sizes(self.hidden_layer_sizes)
+        return hidden_sizes(self.hidden_layer_sizes)
 
     def _dropout_rates(self, n_hidden):
         rates = self.dropout
@@ -122,15 +117,6 @@ class _BaseMLP(_Persistent, _ValidationMixin, BaseEstimator):
                 "deterministic objective. Use solver='adam' or set dropout=0."
             )
         return rates
-
-    def _check_callbacks(self):
-        callbacks = list(self.callbacks or ())
-        for cb in callbacks:
-            if not callable(cb):
-                raise TypeError(
-                    f"callbacks must be a list of callables, got {cb!r} in it."
-                )
-        return callbacks
 
     def _batch_size(self, n_samples):
         if self.batch_size == "auto":
@@ -189,31 +175,14 @@ class _BaseMLP(_Persistent, _ValidationMixin, BaseEstimator):
             return X  # an array-API array: its library lays it out
         return np.ascontiguousarray(X)
 
-    # ------------------------------------------------------------ fitting
-    def _network(self, n_features, dtype):
-        hidden = self._hidden_sizes()
-        units = [n_features, *hidden, self.n_outputs_]
-        return Network(
-            units,
-            self.activation,
-            self._loss_name(),
-            dtype=dtype,
-            dropout=self._dropout_rates(len(hidden)),
-        )
+    # ------------------------------------------------------------ the pipeline
+    _WEIGHTS = ("coefs_", "intercepts_", "_fitted_net")
+    _default_metric = property(
+        lambda self: "accuracy" if is_classifier(self) else "R2",
+        doc="The metric of ``scoring=None``: what ``score`` computes.",
+    )
 
-    def _fit(
-        self,
-        X,
-        y,
-        sample_weight=None,
-        *,
-        incremental=False,
-        X_val=None,
-        y_val=None,
-        sample_weight_val=None,
-    ):
-        self._validate_params()
-        callbacks = self._check_callbacks()
+    def _check_fit_options(self, incremental):
         if incremental and self.early_stopping:
             raise ValueError("partial_fit does not support early_stopping=True")
         if self.scoring is not None and not self.early_stopping:
@@ -227,67 +196,104 @@ class _BaseMLP(_Persistent, _ValidationMixin, BaseEstimator):
                 f"scoring={self.scoring!r} is set with solver='lbfgs', which does "
                 "no early stopping. Use a stochastic solver or leave scoring=None."
             )
-        first_pass = not hasattr(self, "coefs_") or (
-            not self.warm_start and not incremental
-        )
-        backend = fit_backend(X)
-        if backend is not None:
-            sample_weight, sample_weight_val = map(
-                to_host, (sample_weight, sample_weight_val)
-            )
-            y_val = to_host(y_val)
-        X, Y, y_raw = self._validate_input(X, y, incremental, reset=first_pass)
-        if backend is not None:
-            check_numeric_classes(self.__dict__.get("classes_"))
+
+    def _prepare(self, X, y, incremental, first_pass):
+        X, Y, y = self._validate_input(X, y, incremental, reset=first_pass)
         if not first_pass:  # keep training in the dtype of the fitted weights
             X = astype(X, numpy_dtype(self.coefs_[0]))
             if Y.dtype.kind == "f":  # regression targets; class indicators stay uint8
                 Y = Y.astype(numpy_dtype(X), copy=False)
-        dtype = numpy_dtype(X)
-        n_samples, n_features = X.shape
-        sw = _check_weights(sample_weight, n_samples, dtype)
-        sw = self._combine_class_weight(sw, y_raw, dtype)
-        self.n_outputs_ = Y.shape[1]
-        net = self._network(n_features, dtype)
-
-        if incremental and hasattr(self, "_rng"):
-            rng = self._rng
-        else:
-            rng = _make_rng(self.random_state)
-        self._rng = rng
-
-        # what a diverging warm or incremental call puts back before raising
-        previous = {} if first_pass else self._fitted_weights()
         if first_pass:
-            params = net.init_params(rng)
-            if backend is not None:
-                params = backend.asarray(params)
-            self.n_iter_ = 0
-            self.t_ = 0
-            self.n_layers_ = net.n_layers
-            self.out_activation_ = net.out_activation.name
-            self._train_state = None
-        else:
-            params = self._packed_params(net, backend)
-            if self.__dict__.get("_train_state") is not None:
-                self._train_state = to_backend(self._train_state, backend)
-        validation = self._validation_data(
-            X, Y, y_raw, sw, X_val, y_val, sample_weight_val, rng
+            self.n_layers_ = len(self._hidden_sizes()) + 2
+        return X, Y, y
+
+    def _network(self, n_features, dtype):
+        hidden = self._hidden_sizes()
+        units = [n_features, *hidden, self.n_outputs_]
+        return Network(
+            units,
+            self.activation,
+            self._loss_name(),
+            dtype=dtype,
+            dropout=self._dropout_rates(len(hidden)),
         )
-        if validation is not None:
-            X, Y, sw = validation[0], validation[1], validation[2]
-        if self.solver == "lbfgs":
-            # SciPy's L-BFGS-B works on the host; the weights then go to X's device
-            if backend is not None:
-                X, params = to_host(X), to_host(params)
-            self._run_lbfgs(net, params, X, Y, sw, backend)
-        else:
-            if backend is not None:  # the encoded targets and weights go to X's device
-                Y, sw, validation = self._to_device(backend, dtype, Y, sw, validation)
-            self._run_stochastic(
-                net, params, X, Y, sw, rng, validation, incremental, callbacks, previous
+
+    def _validation_wanted(self):
+        return self.early_stopping and self.solver != "lbfgs"
+
+    def _check_given_validation(self):
+        if not self.early_stopping:
+            raise ValueError(
+                "X_val and y_val are passed to fit while early_stopping is "
+                "False. Set early_stopping=True to use them."
             )
-        return self
+        if self.solver == "lbfgs":
+            raise ValueError("solver='lbfgs' does not use validation data.")
+
+    def _validation_X(self, X_val, dtype):
+        return astype(self._validate_X(X_val, reset=False), dtype)
+
+    def _validation_scoring(self):
+        return self.scoring
+
+    def _stochastic_parts(self, net, n_samples):
+        optimizer = make_optimizer(
+            self.solver,
+            momentum=self.momentum,
+            nesterovs_momentum=self.nesterovs_momentum,
+            beta_1=self.beta_1,
+            beta_2=self.beta_2,
+            epsilon=self.epsilon,
+            weight_decay=self.weight_decay,
+            rho=self.rho,
+            n_decay=net.n_coefs,
+        )
+        kind = self.learning_rate
+        if kind == "invscaling" and self.solver != "sgd":
+            kind = "constant"  # as scikit-learn: invscaling is sgd-only
+        schedule = Schedule(kind, self.learning_rate_init, self.power_t, self.max_iter)
+        loop = dict(
+            batch_size=self._batch_size(n_samples),
+            max_iter=self.max_iter,
+            shuffle=self.shuffle,
+            tol=self.tol,
+            n_iter_no_change=self.n_iter_no_change,
+            alpha=self.alpha,
+            max_grad_norm=self.max_grad_norm,
+        )
+        return optimizer, schedule, loop
+
+    def _solve(self, run):
+        if self.solver != "lbfgs":
+            return super()._solve(run)
+        # SciPy's L-BFGS-B works on the host; the weights then go to X's device
+        net, params, data = run.net, run.params, run.data
+        solver = LBFGSSolver(self.alpha, self.max_iter, self.max_fun, self.tol)
+        solution = solver.solve(
+            net, params, to_host(data.X), data.Y, sample_weight=data.sample_weight
+        )
+        if not solution.usable:
+            raise ValueError(NON_FINITE)
+        if solution.status != 0:
+            # scikit-learn's wording: any stop other than convergence (the
+            # max_iter or the max_fun budget, a failed line search) warns
+            text = (
+                f"lbfgs failed to converge after {solution.n_iter} iteration(s) "
+                f"(status={solution.status}):\n{solution.message}\n"
+            )
+            if solution.n_iter == self.max_iter:
+                text += (
+                    "\nIncrease the number of iterations to improve the "
+                    f"convergence (max_iter={self.max_iter})."
+                )
+            text += (
+                "\nYou might also want to scale the data as shown in:\n"
+                "    https://scikit-learn.org/stable/modules/preprocessing.html"
+            )
+            warnings.warn(text, ConvergenceWarning, stacklevel=4)
+        self.n_iter_ = solution.n_iter
+        self.loss_ = solution.loss
+        self._keep_params(net, to_backend(params, run.backend))
 
     def fit(self, X, y, sample_weight=None, *, X_val=None, y_val=None,
             sample_weight_val=None):  # fmt: skip
@@ -325,21 +331,7 @@ default=None
             sample_weight_val=sample_weight_val,
         )
 
-    def _to_device(self, backend, dtype, Y, sw, validation):
-        """``Y``, ``sw`` and the validation targets and weights on ``backend``."""
-
-        def move(a, as_float=True):
-            if a is None:
-                return None
-            a = np.ascontiguousarray(a, dtype=dtype if as_float else None)
-            return backend.asarray(a)
-
-        if validation is not None:
-            Xt, _, _, Xv, Yv, yv, swv = validation
-            validation = (Xt, None, None, Xv, move(Yv), move(yv, False), move(swv))
-        return move(Y), move(sw), validation
-
-    def _packed_params(self, net, backend=None):
+    def _current_params(self, net, backend):
         """Current ``coefs_``/``intercepts_`` as a flat vector for ``net``
         (an array of ``backend``; None: NumPy)."""
         shapes = [c.shape for c in self.coefs_]
@@ -361,7 +353,7 @@ default=None
             NUMPY if backend is None else backend,
         )
 
-    def _set_params_views(self, net, params):
+    def _keep_params(self, net, params):
         """Expose ``params`` as ``coefs_``/``intercepts_`` views (no copy).
 
         The flat vector belongs to this fit only (a later fit packs a new one
@@ -373,12 +365,6 @@ default=None
         coefs, intercepts = net.unpack(params)
         self.coefs_, self.intercepts_ = list(coefs), list(intercepts)
         self._fitted_net = (net, params, tuple(coefs), tuple(intercepts))
-
-    _WEIGHTS = ("coefs_", "intercepts_", "_fitted_net")
-
-    def _fitted_weights(self):
-        """The attributes holding the fitted weights (see ``_WEIGHTS``)."""
-        return {k: self.__dict__[k] for k in self._WEIGHTS if k in self.__dict__}
 
     def _prediction_network(self, dtype):
         """``(net, params)`` computing in ``dtype`` with the current weights.
@@ -412,132 +398,6 @@ default=None
         return net, self._pack_weights(
             net, backend_of(W) if is_device_array(W) else None
         )
-
-    def _run_lbfgs(self, net, params, X, Y, sw, backend=None):
-        solver = LBFGSSolver(self.alpha, self.max_iter, self.max_fun, self.tol)
-        solution = solver.solve(net, params, X, Y, sample_weight=sw)
-        if not solution.usable:
-            raise ValueError(_NON_FINITE)
-        if solution.status != 0:
-            # scikit-learn's wording: any stop other than convergence (the
-            # max_iter or the max_fun budget, a failed line search) warns
-            text = (
-                f"lbfgs failed to converge after {solution.n_iter} iteration(s) "
-                f"(status={solution.status}):\n{solution.message}\n"
-            )
-            if solution.n_iter == self.max_iter:
-                text += (
-                    "\nIncrease the number of iterations to improve the "
-                    f"convergence (max_iter={self.max_iter})."
-                )
-            text += (
-                "\nYou might also want to scale the data as shown in:\n"
-                "    https://scikit-learn.org/stable/modules/preprocessing.html"
-            )
-            warnings.warn(text, ConvergenceWarning, stacklevel=2)
-        self.n_iter_ = solution.n_iter
-        self.loss_ = solution.loss
-        self._set_params_views(net, to_backend(params, backend))
-
-    def _stochastic_solver(self, net, n_samples, validation, incremental, callbacks):
-        """The :class:`StochasticSolver` of this call's hyper-parameters."""
-        optimizer = make_optimizer(
-            self.solver,
-            momentum=self.momentum,
-            nesterovs_momentum=self.nesterovs_momentum,
-            beta_1=self.beta_1,
-            beta_2=self.beta_2,
-            epsilon=self.epsilon,
-            weight_decay=self.weight_decay,
-            rho=self.rho,
-            n_decay=net.n_coefs,
-        )
-        kind = self.learning_rate
-        if kind == "invscaling" and self.solver != "sgd":
-            kind = "constant"  # as scikit-learn: invscaling is sgd-only
-        schedule = Schedule(kind, self.learning_rate_init, self.power_t, self.max_iter)
-        config = LoopConfig(
-            batch_size=self._batch_size(n_samples),
-            max_iter=self.max_iter,
-            shuffle=self.shuffle,
-            tol=self.tol,
-            n_iter_no_change=self.n_iter_no_change,
-            alpha=self.alpha,
-            max_grad_norm=self.max_grad_norm,
-            incremental=incremental,
-            verbose=bool(self.verbose),
-            progress_bar=self.progress_bar,
-        )
-        validate = None if validation is None else self._validator(net, validation)
-        return StochasticSolver(optimizer, schedule, config, validate, callbacks)
-
-    def _run_stochastic(
-        self, net, params, X, Y, sw, rng, validation, incremental, callbacks, previous
-    ):
-        """Train with a stochastic solver.
-
-        ``previous`` holds the weights from before a warm or incremental call
-        (empty on a first fit); they are put back if this call diverges.
-        """
-        solver = self._stochastic_solver(
-            net, X.shape[0], validation, incremental, callbacks
-        )
-        solution = solver.solve(
-            net,
-            params,
-            X,
-            Y,
-            rng,
-            sample_weight=sw,
-            state=self.__dict__.get("_train_state"),
-        )
-        if not solution.usable:
-            # scikit-learn's contract: without early stopping (or before any
-            # validation epoch was kept) a divergence is an error.  Nothing
-            # of this call is kept: earlier weights stay, a first fit stays
-            # unfitted, and the next call starts a fresh optimizer state.
-            self._train_state = None
-            for name in self._WEIGHTS:
-                self.__dict__.pop(name, None)
-            self.__dict__.update(previous)
-            raise ValueError(_NON_FINITE)
-        state = self._train_state = solution.state
-        self._set_params_views(net, params)
-        self.n_iter_ = solution.n_iter
-        self.t_ = state.t
-        self.loss_curve_ = list(state.loss_curve)
-        self.loss_ = solution.loss
-        self.history_ = list(state.history)
-        if state.validating:
-            self.validation_scores_ = list(state.validation_scores)
-            self.best_validation_score_ = state.best_validation_score
-            self.best_loss_ = None
-        else:
-            self.validation_scores_ = None
-            self.best_validation_score_ = None
-            self.best_loss_ = state.best_loss
-        self._warn_stop(solution)
-
-    def _warn_stop(self, solution):
-        """scikit-learn's warning for how a stochastic fit ended, if any."""
-        if solution.reason is StopReason.INTERRUPTED:
-            warnings.warn("Training interrupted by user.", stacklevel=3)
-        elif solution.reason is StopReason.DIVERGED:
-            best = int(np.nanargmax(self.validation_scores_)) + 1
-            warnings.warn(
-                f"{solution.message} Training stopped and the weights of the best "
-                f"validation epoch ({best}) were kept. Lower learning_rate_init, "
-                "scale the inputs or set max_grad_norm.",
-                ConvergenceWarning,
-                stacklevel=3,
-            )
-        elif solution.reason is StopReason.MAX_ITER and self.n_iter_ == self.max_iter:
-            warnings.warn(
-                f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) "
-                "reached and the optimization hasn't converged yet.",
-                ConvergenceWarning,
-                stacklevel=3,
-            )
 
     # ------------------------------------------------------------ predicting
     def _check_namespace(self, X, method):
@@ -616,11 +476,6 @@ default=None
             )
         return True
 
-    def __sklearn_is_fitted__(self):
-        # fitted once weights exist: a first fit that raised (divergence)
-        # leaves some validated attributes but no model
-        return "coefs_" in self.__dict__
-
     # the prediction network is rebuilt on load (its flat vector would store
     # every weight a second time)
     _TRANSIENT = ("_fitted_net",)
@@ -631,7 +486,7 @@ default=None
         coefs = self.__dict__.get("coefs_")
         if coefs and hasattr(self, "out_activation_"):
             net, params = self._prediction_network(numpy_dtype(coefs[0]))
-            self._set_params_views(net, params)
+            self._keep_params(net, params)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

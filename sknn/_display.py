@@ -10,8 +10,9 @@ draws several models' curves on one figure.
 from __future__ import annotations
 
 import numpy as np
-from sklearn.base import is_classifier
 from sklearn.utils.validation import check_is_fitted
+
+from ._pipeline import _TrainingPipeline, validation_metric
 
 __all__ = ["TrainingCurveComparisonDisplay", "TrainingCurveDisplay"]
 
@@ -82,41 +83,24 @@ def _legend_below(ax, handles, ncol):
     )
 
 
-def _metric(estimator):
-    """``(name, sign)`` of the validation score: the score times ``sign`` is
-    what is plotted; None as name when the score is a negated loss."""
-    scoring = getattr(estimator, "scoring", None)
-    if not hasattr(estimator, "scoring"):  # the tabular pair: -validation loss
-        return None, 1.0
-    if scoring is None:
-        return ("accuracy" if is_classifier(estimator) else "R2"), 1.0
-    if scoring == "loss":
-        return None, 1.0
-    if isinstance(scoring, str):
-        if scoring.startswith("neg_"):
-            return scoring[4:].replace("_", " "), -1.0
-        return scoring.replace("_", " "), 1.0
-    return getattr(scoring, "__name__", "validation score").replace("_", " "), 1.0
-
-
 def _curves(estimator):
     """The arrays a display draws, from a fitted sknn estimator."""
     est = _final_estimator(estimator)
     check_is_fitted(est)
-    loss = getattr(est, "loss_curve_", None)
-    if loss is None:
-        if getattr(est, "solver", None) == "lbfgs":
-            raise ValueError(
-                f"{type(est).__name__} was fitted with solver='lbfgs', which "
-                "records no per-epoch curve: use a stochastic solver."
-            )
+    if not isinstance(est, _TrainingPipeline):
         raise ValueError(
-            f"{type(est).__name__} has no loss_curve_: the training-curve "
-            "displays plot sknn estimators fitted with a stochastic solver."
+            f"{type(est).__name__} has no loss_curve_ of an sknn fit: the "
+            "training-curve displays plot sknn estimators fitted with a "
+            "stochastic solver."
         )
-    scores = getattr(est, "validation_scores_", None)
+    if "loss_curve_" not in est.__dict__:  # the drop-in pair's lbfgs
+        raise ValueError(
+            f"{type(est).__name__} was fitted with solver='lbfgs', which "
+            "records no per-epoch curve: use a stochastic solver."
+        )
+    scores = est.validation_scores_
     out = dict(
-        loss_curve=list(loss),
+        loss_curve=list(est.loss_curve_),
         validation_loss=None,
         validation_metric=None,
         metric_name=None,
@@ -126,19 +110,14 @@ def _curves(estimator):
     if scores is None:
         return out
     scores = np.asarray(scores, dtype=float)
-    name, sign = _metric(est)
-    history = getattr(est, "history_", None)
+    name, sign = validation_metric(est)
     if name is None:  # the score is the negated validation loss
         out["validation_loss"] = list(-scores)
     else:
         out["validation_metric"] = list(sign * scores)
         out["metric_name"] = name
-        if history and all(r.get("val_loss") is not None for r in history):
-            out["validation_loss"] = [r["val_loss"] for r in history]
-    kept = getattr(est, "best_epoch_", None)  # the tabular pair records it
-    if kept is None and np.isfinite(scores).any():
-        kept = int(np.nanargmax(scores)) + 1  # early stopping keeps the best
-    out["best_epoch"] = kept
+        out["validation_loss"] = [r["val_loss"] for r in est.history_]
+    out["best_epoch"] = est.best_epoch_
     return out
 
 

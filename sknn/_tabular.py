@@ -18,17 +18,18 @@ import numpy as np
 from sklearn.base import ClassifierMixin, RegressorMixin
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import column_or_1d
 
-from ._core.array_api import backend_of
-from ._device import is_device_array
+from ._device import to_host
+from ._fitdata import (
+    check_partial_fit_classes,
+)
 from ._tabular_base import _TabularBase
+from ._tabular_targets import _TabularClassifierTargets, _TabularRegressorTargets
 
 __all__ = ["TabularMLPClassifier", "TabularMLPRegressor"]
 
 
-class TabularMLPClassifier(ClassifierMixin, _TabularBase):
+class TabularMLPClassifier(ClassifierMixin, _TabularClassifierTargets, _TabularBase):
     """An MLP classifier for real tables, taking a DataFrame as it is.
 
     Numeric columns are robust-scaled and smoothly clipped, missing values are
@@ -116,7 +117,20 @@ None, default='from_dtype'
     random_state : int, RandomState instance or None, default=None
         Seeds the initialisation, the split, shuffling and dropout.
     verbose : bool, default=False
-        Print the loss of every epoch.
+        Print the training loss of every epoch, and its validation log-loss
+        (``Validation log-loss: 0.52``).
+    warm_start : bool, default=False
+        A new ``fit`` continues from the fitted model: the table encoder,
+        the classes and the weights are kept and ``max_iter`` more epochs
+        run (with a fresh optimizer state).
+    callbacks : list of callable or None, default=None
+        Each is called after every epoch with its record (``epoch``,
+        ``train_loss``, ``val_score``, ``val_loss``, ``learning_rate``,
+        ``seconds``); a True return stops training.
+    progress_bar : bool, default=False
+        Show the progress of the fit on stderr: a tqdm bar in a terminal or
+        a notebook (``pip install sknn[progress]``), else a line every tenth
+        of the epochs.
 
     Attributes
     ----------
@@ -125,13 +139,27 @@ None, default='from_dtype'
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Defined when ``X`` has string column names.
     is_categorical_ : ndarray of bool of shape (`n_features_in_`,)
+    n_outputs_ : int
+        Output units: the number of classes (2 for one or two classes).
     n_iter_ : int
+        Epochs run by the last call.
+    t_ : int
+        Training rows processed, over every call.
+    loss_ : float
+        Training loss of the last epoch.
     loss_curve_ : list of float
+        Training loss of every epoch (label-smoothed log-loss).
+    history_ : list of dict
+        One record per epoch, as the callbacks receive it.
     validation_scores_ : list of float or None
-        Negated validation log-loss of every epoch.
+        Negated validation log-loss of every epoch; None without validation
+        rows.
     best_epoch_ : int
-        The epoch whose weights were kept (1-based).
+        The epoch whose weights were kept (1-based, along ``loss_curve_``).
     best_validation_score_ : float or None
+        The highest validation score (negated log-loss).
+    best_loss_ : float or None
+        Lowest training loss when there are no validation rows, else None.
 
     Examples
     --------
@@ -148,7 +176,6 @@ None, default='from_dtype'
         "label_smoothing": [Interval(Real, 0, 1, closed="left")],
         "class_weight": [dict, StrOptions({"balanced"}), None],
     }
-    _loss = "log_loss"
 
     def __init__(
         self,
@@ -181,6 +208,9 @@ None, default='from_dtype'
         dtype="float32",
         random_state=None,
         verbose=False,
+        warm_start=False,
+        callbacks=None,
+        progress_bar=False,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -210,55 +240,41 @@ None, default='from_dtype'
         self.dtype = dtype
         self.random_state = random_state
         self.verbose = verbose
+        self.warm_start = warm_start
+        self.callbacks = callbacks
+        self.progress_bar = progress_bar
 
-    def _check_y(self, y, n_samples):
-        y = column_or_1d(y, warn=True)
-        if y.shape[0] != n_samples:
-            raise ValueError(
-                f"Found input variables with inconsistent numbers of samples: "
-                f"[{n_samples}, {y.shape[0]}]"
-            )
-        check_classification_targets(y)
-        return y
+    def partial_fit(self, X, y, sample_weight=None, classes=None):
+        """Train one epoch on ``X``, ``y``, continuing from the fitted model.
 
-    def _targets(self, y, sw):
-        self._label_encoder = LabelEncoder().fit(y)
-        self.classes_ = self._label_encoder.classes_
-        codes = self._label_encoder.transform(y)
-        self._y_fit = y
-        if self.class_weight is not None:
-            cw = self._class_weights(y)
-            sw = cw if sw is None else sw * cw
-        k = max(len(self.classes_), 2)
-        eps = self.label_smoothing
-        Y = np.full((codes.shape[0], k), eps / k, dtype=self._dtype())
-        Y[np.arange(codes.shape[0]), codes] += 1.0 - eps
-        return Y, codes, sw
+        The first call (on an unfitted model) fits the table encoder on
+        ``X`` and needs ``classes``; later calls reuse the encoder (a
+        category first seen later goes to the unknown slot; other columns
+        are an error).  No rows are held out and the weights after the epoch
+        are kept (``select_best`` is for ``fit``).
 
-    def _val_targets(self, Zv, y_val):
-        unseen = np.setdiff1d(y_val, self.classes_)
-        if unseen.size:
-            raise ValueError(f"y_val contains labels not seen in y: {unseen.tolist()}")
-        codes = self._label_encoder.transform(y_val)
-        Y = np.zeros((codes.shape[0], max(len(self.classes_), 2)), self._dtype())
-        Y[np.arange(codes.shape[0]), codes] = 1.0
-        swv = None
-        if self.class_weight is not None:
-            swv = self._class_weights(y_val)
-        return Zv, Y, swv
+        Parameters
+        ----------
+        X : {DataFrame, array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+        sample_weight : array-like of shape (n_samples,), default=None
+        classes : array-like of shape (n_classes,), default=None
+            Every class of the stream; required on the first call, and an
+            error afterwards if it differs.
 
-    def _class_weights(self, y):
-        """The sample weights of ``class_weight`` for labels ``y``."""
-        if self.class_weight == "balanced":
-            counts = np.bincount(self._label_encoder.transform(self._y_fit))
-            per_class = len(self._y_fit) / (len(self.classes_) * counts)
-        else:
-            per_class = np.array(
-                [self.class_weight.get(c, 1.0) for c in self.classes_], dtype=float
-            )
-        return per_class[self._label_encoder.transform(y)].astype(self._dtype())
+        Returns
+        -------
+        self : object
+        """
+        classes = to_host(classes)  # scikit-learn's rule for classes=
+        check_partial_fit_classes(self.__dict__.get("classes_"), classes)
+        if "classes_" not in self.__dict__:
+            self._label_encoder = LabelEncoder().fit(np.asarray(classes))
+            self.classes_ = self._label_encoder.classes_
+        return self._fit(X, y, sample_weight, incremental=True)
 
-    def fit(self, X, y, sample_weight=None, *, X_val=None, y_val=None):
+    def fit(self, X, y, sample_weight=None, *, X_val=None, y_val=None,
+            sample_weight_val=None):  # fmt: skip
         """Fit the model to the table ``X`` and labels ``y``.
 
         Parameters
@@ -268,55 +284,24 @@ None, default='from_dtype'
         sample_weight : array-like of shape (n_samples,), default=None
         X_val, y_val : validation table and labels, default=None
             Used instead of the internal split to choose the best epoch.
+        sample_weight_val : array-like of shape (n_val,), default=None
+            Weights of the validation rows.
 
         Returns
         -------
         self : object
         """
-        return self._fit(X, y, sample_weight, X_val, y_val)
-
-    def predict_proba(self, X):
-        """Class probabilities, the mean over the ensemble's members.
-
-        Parameters
-        ----------
-        X : {DataFrame, array-like, sparse matrix} of shape (n_samples, n_features)
-
-        Returns
-        -------
-        ndarray of shape (n_samples, n_classes)
-        """
-        return self._proba(X, "predict_proba")
-
-    def _proba(self, X, method):
-        """Class probabilities; ``method`` names the public caller in errors."""
-        P = self._raw_predict(X, method)
-        if len(self.classes_) == 1:
-            if is_device_array(P):
-                return backend_of(P).xp.ones_like(P[:, :1])
-            return np.ones((P.shape[0], 1), dtype=P.dtype)
-        return P
-
-    def predict(self, X):
-        """Class labels of highest probability.
-
-        Parameters
-        ----------
-        X : {DataFrame, array-like, sparse matrix} of shape (n_samples, n_features)
-
-        Returns
-        -------
-        ndarray of shape (n_samples,)
-        """
-        P = self._proba(X, "predict")
-        if is_device_array(P):
-            backend = backend_of(P)
-            classes = backend.asarray(self.classes_)
-            return backend.xp.take(classes, backend.xp.argmax(P, axis=1), axis=0)
-        return self.classes_[np.argmax(P, axis=1)]
+        return self._fit(
+            X,
+            y,
+            sample_weight,
+            X_val=X_val,
+            y_val=y_val,
+            sample_weight_val=sample_weight_val,
+        )
 
 
-class TabularMLPRegressor(RegressorMixin, _TabularBase):
+class TabularMLPRegressor(RegressorMixin, _TabularRegressorTargets, _TabularBase):
     """An MLP regressor for real tables, taking a DataFrame as it is.
 
     The table handling and the network are those of
@@ -331,9 +316,11 @@ class TabularMLPRegressor(RegressorMixin, _TabularBase):
 embedding_dim, categorical_features, max_onehot, categorical_embedding_dim, \
 parametrization, n_ensemble, dropout, dropout_schedule, learning_rate_init, \
 learning_rate, beta_1, beta_2, weight_decay, batch_size, max_iter, \
-validation_fraction, select_best, dtype, random_state, verbose
+validation_fraction, select_best, dtype, random_state, verbose, warm_start, \
+callbacks, progress_bar
         As in :class:`TabularMLPClassifier`; the best epoch is the one of
-        lowest validation squared error.
+        lowest validation squared error, which ``verbose`` prints; a warm
+        start keeps the target scaling too.
 
     Attributes
     ----------
@@ -341,11 +328,11 @@ validation_fraction, select_best, dtype, random_state, verbose
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
     is_categorical_ : ndarray of bool of shape (`n_features_in_`,)
     n_outputs_ : int
-    n_iter_ : int
-    loss_curve_ : list of float
+    n_iter_, t_, loss_, loss_curve_, history_, best_epoch_, best_loss_
+        As in :class:`TabularMLPClassifier`; the losses are half the squared
+        error of the standardised targets.
     validation_scores_ : list of float or None
         Negated validation loss (on standardised targets) of every epoch.
-    best_epoch_ : int
     best_validation_score_ : float or None
 
     Examples
@@ -357,8 +344,6 @@ validation_fraction, select_best, dtype, random_state, verbose
     >>> reg.score(X, y) > 0.4
     True
     """
-
-    _loss = "squared_error"
 
     def __init__(
         self,
@@ -389,6 +374,9 @@ validation_fraction, select_best, dtype, random_state, verbose
         dtype="float32",
         random_state=None,
         verbose=False,
+        warm_start=False,
+        callbacks=None,
+        progress_bar=False,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -416,54 +404,38 @@ validation_fraction, select_best, dtype, random_state, verbose
         self.dtype = dtype
         self.random_state = random_state
         self.verbose = verbose
+        self.warm_start = warm_start
+        self.callbacks = callbacks
+        self.progress_bar = progress_bar
 
-    def _check_y(self, y, n_samples):
-        y = np.asarray(y, dtype=np.float64)
-        if y.ndim == 0 or y.ndim > 2:
-            raise ValueError(f"y must be 1D or 2D, got shape {y.shape}.")
-        if y.shape[0] != n_samples:
-            raise ValueError(
-                f"Found input variables with inconsistent numbers of samples: "
-                f"[{n_samples}, {y.shape[0]}]"
-            )
-        if not np.isfinite(y).all():
-            raise ValueError("Input y contains NaN or infinity.")
-        return y
+    def partial_fit(self, X, y, sample_weight=None):
+        """Train one epoch on ``X``, ``y``, continuing from the fitted model.
 
-    def _targets(self, y, sw):
-        self._y_1d = y.ndim == 1
-        Y = y.reshape(y.shape[0], -1)
-        self.n_outputs_ = Y.shape[1]
-        self._y_mean = Y.mean(axis=0)
-        # the standard deviation of the deviations scaled to at most 1, so
-        # that targets near the float64 limit do not overflow it
-        dev = Y - self._y_mean
-        top = np.abs(dev).max(axis=0)
-        top = np.where(top > 0, top, 1.0)
-        std = (dev / top).std(axis=0) * top
-        self._y_scale = np.where(std > 0, std, 1.0)
-        return self._standardise(Y), None, sw
+        The first call (on an unfitted model) fits the table encoder and the
+        target scaling on this batch; later calls reuse them (a category
+        first seen later goes to the unknown slot; other columns are an
+        error).  No rows are held out and the weights after the epoch are
+        kept (``select_best`` is for ``fit``).
 
-    def _standardise(self, Y):
-        return ((Y - self._y_mean) / self._y_scale).astype(self._dtype())
+        Parameters
+        ----------
+        X : {DataFrame, array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        sample_weight : array-like of shape (n_samples,), default=None
 
-    def _val_targets(self, Zv, y_val):
-        if (y_val.ndim == 1) != self._y_1d or (
-            y_val.reshape(y_val.shape[0], -1).shape[1] != self.n_outputs_
-        ):
-            raise ValueError(
-                f"y_val has shape {y_val.shape}, but y has {self.n_outputs_} "
-                f"output(s) {'as a 1D array' if self._y_1d else 'as columns'}; "
-                "they must match."
-            )
-        return Zv, self._standardise(y_val.reshape(y_val.shape[0], -1)), None
+        Returns
+        -------
+        self : object
+        """
+        return self._fit(X, y, sample_weight, incremental=True)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True
         return tags
 
-    def fit(self, X, y, sample_weight=None, *, X_val=None, y_val=None):
+    def fit(self, X, y, sample_weight=None, *, X_val=None, y_val=None,
+            sample_weight_val=None):  # fmt: skip
         """Fit the model to the table ``X`` and targets ``y``.
 
         Parameters
@@ -473,29 +445,18 @@ validation_fraction, select_best, dtype, random_state, verbose
         sample_weight : array-like of shape (n_samples,), default=None
         X_val, y_val : validation table and targets, default=None
             Used instead of the internal split to choose the best epoch.
+        sample_weight_val : array-like of shape (n_val,), default=None
+            Weights of the validation rows.
 
         Returns
         -------
         self : object
         """
-        return self._fit(X, y, sample_weight, X_val, y_val)
-
-    def predict(self, X):
-        """Predicted targets.
-
-        Parameters
-        ----------
-        X : {DataFrame, array-like, sparse matrix} of shape (n_samples, n_features)
-
-        Returns
-        -------
-        ndarray of shape (n_samples,) or (n_samples, n_outputs)
-        """
-        P = self._raw_predict(X)
-        if is_device_array(P):  # float64 targets on X's device, as on the host
-            backend = backend_of(P)
-            P = backend.astype(P, np.float64) * backend.asarray(self._y_scale)
-            P += backend.asarray(self._y_mean)
-            return backend.reshape(P, (-1,)) if self._y_1d else P
-        P = P.astype(np.float64) * self._y_scale + self._y_mean
-        return P.ravel() if self._y_1d else P
+        return self._fit(
+            X,
+            y,
+            sample_weight,
+            X_val=X_val,
+            y_val=y_val,
+            sample_weight_val=sample_weight_val,
+        )

@@ -16,6 +16,11 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d
 
 from ._core.array_api import backend_of
 from ._device import numpy_dtype, to_host
+from ._fitdata import (
+    check_known_classes,
+    check_partial_fit_classes,
+    class_weight_vector,
+)
 
 
 class _ClassifierTargets:
@@ -48,20 +53,7 @@ class _ClassifierTargets:
                     f"{len(self.classes_)}."
                 )
             return
-        classes = np.unique(y)
-        if same:
-            if set(classes) != set(self.classes_):
-                raise ValueError(
-                    "warm_start can only be used where `y` has the same classes as "
-                    f"in the previous call to fit. Previously got {self.classes_}, "
-                    f"`y` has {classes}"
-                )
-        unseen = np.setdiff1d(classes, self.classes_)
-        if len(unseen):
-            raise ValueError(
-                f"`{name}` has classes not in `self.classes_`. `self.classes_` has "
-                f"{self.classes_}. '{name}' has {classes}."
-            )
+        check_known_classes(self.classes_, y, same, name)
 
     def _encode(self, y):
         """Label indicators as ``uint8``: one column per class, or one column
@@ -87,32 +79,26 @@ class _ClassifierTargets:
         self._check_known_classes(y_val, name="y_val")
         return self._encode(y_val), y_val
 
-    def _combine_class_weight(self, sw, y, dtype):
-        """``sample_weight`` times the weight of each sample's class."""
+    def _class_weights(self, y, fit_y, dtype):
+        """Per-sample weights of ``class_weight`` for the labels ``y``."""
         if self.class_weight is None:
-            return sw
+            return None
         if self._label_binarizer.y_type_.startswith("multilabel"):
             raise ValueError("class_weight is not supported for multilabel targets.")
-        classes = self.classes_
-        if self.class_weight == "balanced":
-            counts = np.array([np.sum(y == c) for c in classes], dtype=float)
-            present = counts > 0
-            weights = np.ones(len(classes))
-            weights[present] = len(y) / (present.sum() * counts[present])
-        else:
-            unknown = [k for k in self.class_weight if k not in set(classes.tolist())]
-            if unknown:
-                raise ValueError(
-                    f"class_weight has labels {unknown} that are not in the "
-                    f"classes {classes.tolist()}."
-                )
-            weights = np.array(
-                [float(self.class_weight.get(c, 1.0)) for c in classes.tolist()]
-            )
-            if not np.isfinite(weights).all() or (weights < 0).any():
-                raise ValueError("class_weight values must be finite and >= 0.")
-        per_sample = weights[np.searchsorted(classes, y)].astype(dtype)
-        return per_sample if sw is None else sw * per_sample
+        weights = class_weight_vector(self.class_weight, self.classes_, fit_y)
+        return weights[np.searchsorted(self.classes_, y)].astype(dtype)
+
+    def _stratify(self, Y, y):
+        """Binary targets: always stratified, on the indicator column, as
+        scikit-learn does (so the same data raise the same errors);
+        multiclass targets, which scikit-learn never stratifies, where every
+        class can be; multilabel targets at random."""
+        y_type = self._label_binarizer.y_type_
+        if y_type == "binary":
+            return Y.astype(bool), True
+        if y_type == "multiclass":
+            return y, False
+        return None, False
 
     def _score_output(self, P, y, sample_weight):
         return accuracy_score(y, self._decode(P), sample_weight=sample_weight)
@@ -157,11 +143,9 @@ class _ClassifierTargets:
         y, classes = to_host(y), to_host(classes)
         first_call = not hasattr(self, "classes_")
         multilabel = type_of_target(y).startswith("multilabel")
+        if not first_call or not multilabel:
+            check_partial_fit_classes(self.__dict__.get("classes_"), classes)
         if first_call:
-            if classes is None and not multilabel:
-                raise ValueError(
-                    "classes must be passed on the first call to partial_fit."
-                )
             self._label_binarizer = LabelBinarizer()
             if multilabel:
                 # the indicator matrix's columns are the labels; ``classes``
@@ -179,13 +163,6 @@ class _ClassifierTargets:
                 self._label_binarizer.classes_
                 if classes is None
                 else np.unique(np.asarray(classes))
-            )
-        elif classes is not None and not np.array_equal(
-            np.unique(classes), self.classes_
-        ):
-            raise ValueError(
-                f"`classes={np.asarray(classes)!r}` is not the same as on last call "
-                f"to partial_fit, was: {self.classes_!r}"
             )
 
     def predict(self, X):
@@ -283,8 +260,11 @@ class _RegressorTargets:
             )
         return Yv, y_val
 
-    def _combine_class_weight(self, sw, y, dtype):
-        return sw
+    def _class_weights(self, y, fit_y, dtype):
+        return None
+
+    def _stratify(self, Y, y):
+        return None, False
 
     def _score_output(self, P, y, sample_weight):
         return r2_score(y, self._outputs(P), sample_weight=sample_weight)

@@ -277,24 +277,26 @@ def test_multiclass_validation_fraction_too_small_to_stratify_trains():
         assert len(clf.validation_scores_) == clf.n_iter_
 
 
-def test_multiclass_split_is_stratified_when_possible():
+def test_multiclass_split_is_stratified_when_possible(monkeypatch):
+    import sknn._pipeline
+
     X, y = load_iris(return_X_y=True)
     seen = []
+    split_rows = sknn._pipeline.split_rows
+
+    def spy(*args, **kwargs):
+        train, val = split_rows(*args, **kwargs)
+        seen.append(val)
+        return train, val
+
+    monkeypatch.setattr(sknn._pipeline, "split_rows", spy)
     clf = MLPClassifierNN(
         early_stopping=True, validation_fraction=0.2, max_iter=2, random_state=0
     )
-    original = clf._split
-
-    def spy(arrays, Y, seed):
-        parts = original(arrays, Y, seed)
-        seen.append(parts[5])  # the validation labels
-        return parts
-
-    clf._split = spy
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         clf.fit(X, y)
-    counts = np.bincount(seen[0])
+    counts = np.bincount(y[seen[0]])
     assert counts.tolist() == [10, 10, 10]
 
 

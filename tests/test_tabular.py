@@ -12,6 +12,8 @@ from sklearn.datasets import make_classification, make_regression
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sknn import TabularMLPClassifier, TabularMLPRegressor
+from sknn._core.backend import NUMPY
+from sknn._core.layers import Dropout
 from sknn._core.optimizers import SHAPES, Schedule
 from sknn._tabular_encode import TableEncoder
 
@@ -229,7 +231,13 @@ def test_every_switch_trains_and_changes_the_model(switch, task):
     P0, P1 = getattr(base, out)(X), getattr(switched, out)(X)
     assert np.isfinite(P1).all()
     assert not np.allclose(P0, P1)
-    assert switched.score(X, y) > (0.7 if task == "classifier" else 0.5)
+    # it trains: the mean score over three seeds (one seed's split and
+    # initialisation move a 200-row score by about 0.04)
+    scores = [switched.score(X, y)] + [
+        clone(switched).set_params(random_state=seed).fit(X, y).score(X, y)
+        for seed in (1, 2)
+    ]
+    assert np.mean(scores) > (0.7 if task == "classifier" else 0.5)
 
 
 def test_label_smoothing_softens_the_probabilities():
@@ -256,9 +264,9 @@ def test_validation_data_chooses_the_best_epoch():
     codes = (y[200:] == "yes").astype(int)
     log_loss = -np.mean(np.log(P[np.arange(100), codes]))
     assert log_loss == pytest.approx(-clf.best_validation_score_, rel=1e-4)
-    with pytest.raises(ValueError, match="together"):
+    with pytest.raises(ValueError, match="y_val was not provided"):
         TabularMLPClassifier(**SMALL).fit(X, y, X_val=X)
-    with pytest.raises(ValueError, match="not seen"):
+    with pytest.raises(ValueError, match="classes not in"):
         TabularMLPClassifier(**SMALL).fit(X, y, X_val=X[:3], y_val=["a", "b", "c"])
 
 
@@ -304,14 +312,29 @@ def test_schedule_shapes():
     np.testing.assert_allclose(rates, [0.1 * f((e + 0.5) / 10) for e in range(10)])
 
 
-def test_dropout_follows_its_schedule_and_the_fit_keeps_the_base_rate():
-    X, signal = _frame(n=100)
-    clf = TabularMLPClassifier(**SMALL, dropout=0.2).fit(X, _labels(signal))
-    (layer,) = clf._dropouts
-    assert layer.rate == 0.2
-    (callback,) = clf._dropout_callback()
-    callback({"epoch": 27})
-    assert layer.rate == pytest.approx(0.2 * SHAPES["flat_cos"](27.5 / 30))
+@pytest.mark.parametrize("schedule", ["flat_cos", "coslog4", "constant"])
+def test_dropout_follows_its_schedule_and_the_fit_keeps_the_base_rate(
+    schedule, monkeypatch
+):
+    # the loop scales every dropout rate by the schedule's value at the middle
+    # of each epoch; the layers themselves keep the base rate
+    drawn = []
+    draw = Dropout.draw
+
+    def spy(self, rng, n_rows, backend=NUMPY, scale=1.0):
+        drawn.append(self.rate * scale)
+        return draw(self, rng, n_rows, backend, scale)
+
+    monkeypatch.setattr(Dropout, "draw", spy)
+    X, signal = _frame(n=100)  # 80 training rows: one batch per epoch
+    clf = TabularMLPClassifier(**SMALL, dropout=0.2, dropout_schedule=schedule)
+    clf.fit(X, _labels(signal))
+    shape = SHAPES.get(schedule, lambda frac: 1.0)
+    expected = [0.2 * shape((e + 0.5) / 30) for e in range(30)]
+    np.testing.assert_allclose(drawn, expected, rtol=1e-12)
+    assert [layer.rate for layer in clf._net.layers if isinstance(layer, Dropout)] == [
+        0.2
+    ]
 
 
 def test_extreme_values_are_clipped_not_treated_as_missing():

@@ -12,6 +12,11 @@ arithmetic in NumPy's order), except the softmax output's ``exp``/``log``.
 The array-API backend runs the same generic code on the namespace and device
 of the input (CuPy, PyTorch, ``array_api_strict``).
 
+One convention for every function of the core that computes: it takes
+``backend``, and None means :func:`current` (the host's NumPy or Numba
+backend).  Only the solvers look at arrays to choose one (:func:`for_arrays`,
+once per ``solve``); functions that only allocate default to ``NUMPY``.
+
 This module is the one place that maps arrays to a backend: it imports
 :mod:`.backend_base` and :mod:`.array_api`, and neither imports it.
 """

@@ -27,7 +27,7 @@ import time
 from dataclasses import dataclass
 from enum import Enum
 
-from .backend import for_arrays
+from .backend import current
 
 __all__ = [
     "EpochEnd",
@@ -111,8 +111,9 @@ class Improvement(EpochEnd):
     is scikit-learn's rule, count included.
     """
 
-    def __init__(self, tol):
+    def __init__(self, tol, backend=None):
         self.tol = tol
+        self.backend = current() if backend is None else backend
 
     def on_epoch_end(self, record, state, params):
         if not state.validating:
@@ -132,22 +133,27 @@ class Improvement(EpochEnd):
         if score > state.best_validation_score:
             state.best_validation_score = score
             if state.best_params is None:
-                state.best_params = for_arrays(params).copy(params)
+                state.best_params = self.backend.copy(params)
             else:
                 state.best_params[...] = params
         return None
 
 
 class VerboseLines(EpochEnd):
-    """scikit-learn's ``verbose`` lines for each epoch."""
+    """scikit-learn's ``verbose`` lines for each epoch, the validation score
+    shown as ``sign * score`` under ``label`` (see :func:`print_epoch`)."""
 
     reports_divergence = True
 
+    def __init__(self, label="score", sign=1.0):
+        self.label = label
+        self.sign = sign
+
     def on_epoch_end(self, record, state, params):
-        print_epoch(record)
+        print_epoch(record, self.label, self.sign)
 
     def on_diverged(self, record):
-        print_epoch(record)
+        print_epoch(record, self.label, self.sign)
 
 
 class UserCallbacks(EpochEnd):
@@ -197,23 +203,29 @@ class Plateau(EpochEnd):
         return FitResult(StopReason.CONVERGED, msg)
 
 
-def epoch_end_callbacks(config, epochs, callbacks=()):
-    """The callbacks of a fit with ``config`` (a LoopConfig), in their order."""
-    hooks = [Improvement(config.tol)]
+def epoch_end_callbacks(config, epochs, callbacks=(), backend=None):
+    """The callbacks of a fit with ``config`` (a LoopConfig) on ``backend``
+    (None: :func:`~.backend.current`), in their order."""
+    hooks = [Improvement(config.tol, backend)]
     if config.verbose:
-        hooks.append(VerboseLines())
+        hooks.append(VerboseLines(config.score_label, config.score_sign))
     if config.progress_bar:
-        hooks.append(ProgressBar(epochs))
+        hooks.append(ProgressBar(epochs, None, config.score_label, config.score_sign))
     hooks.append(UserCallbacks(callbacks))
     hooks.append(Plateau(config.tol, config.n_iter_no_change, config.verbose))
     return hooks
 
 
-def print_epoch(record):
-    """scikit-learn's verbose lines for one epoch record."""
+def print_epoch(record, label="score", sign=1.0):
+    """scikit-learn's verbose lines for one epoch record.
+
+    The validation score is printed as ``Validation {label}: {sign * score}``:
+    with the defaults, scikit-learn's ``Validation score: ...``; a negated
+    loss prints as the loss it is (``Validation log-loss: 0.31``).
+    """
     print(f"Iteration {record['epoch']}, loss = {record['train_loss']:.8f}")
     if record["val_score"] is not None:
-        print(f"Validation score: {record['val_score']:f}")
+        print(f"Validation {label}: {sign * record['val_score']:f}")
 
 
 def print_plateau(message, action):
@@ -255,13 +267,18 @@ class ProgressBar(EpochEnd):
         Where to write.  A terminal or a Jupyter notebook gets a tqdm bar
         (``tqdm.auto``) when tqdm is installed; any other stream gets a plain
         line every ``ceil(total / 10)`` epochs and at the last one.
+    label, sign : str, float, default='score', 1.0
+        The validation score is shown as ``sign * score``, named
+        ``"val_" + label``.
     """
 
     N_LINES = 10
     reports_divergence = True
 
-    def __init__(self, total, stream=None):
+    def __init__(self, total, stream=None, label="score", sign=1.0):
         self.total = max(int(total), 1)
+        self.label = "val_" + label.replace(" ", "_").replace("-", "_")
+        self.sign = sign
         self.stream = sys.stderr if stream is None else stream
         self.every = math.ceil(self.total / self.N_LINES)
         self.start = time.perf_counter()
@@ -287,7 +304,7 @@ class ProgressBar(EpochEnd):
         done = record["epoch"]
         fields = {"loss": f"{record['train_loss']:.6f}"}
         if record["val_score"] is not None:
-            fields["val_score"] = f"{record['val_score']:.6f}"
+            fields[self.label] = f"{self.sign * record['val_score']:.6f}"
         if self.bar is not None:
             self.bar.update(max(done - self.bar.n, 0))
             self.bar.set_postfix(fields, refresh=True)

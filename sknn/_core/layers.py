@@ -294,12 +294,14 @@ class Dropout(Layer):
             dropped = backend.empty((capacity, self.n_in), self.dtype)
         return SimpleNamespace(dropped=dropped, mask=None)
 
-    def draw(self, rng, n_rows, backend=NUMPY):
-        """The mask of a batch of ``n_rows`` rows (None at rate 0), drawn
-        from ``rng`` (the backend's ``mask_source``)."""
-        if self.rate == 0.0:
+    def draw(self, rng, n_rows, backend=NUMPY, scale=1.0):
+        """The mask of a batch of ``n_rows`` rows at the rate ``rate *
+        scale`` (None when that is 0), drawn from ``rng`` (the backend's
+        ``mask_source``)."""
+        rate = self.rate * scale
+        if rate == 0.0:
             return None
-        return backend.draw_mask(rng, (n_rows, self.n_in), self.rate, self.dtype)
+        return backend.draw_mask(rng, (n_rows, self.n_in), rate, self.dtype)
 
     def forward(self, A, P, buf, n, backend):
         M = buf.mask

@@ -91,7 +91,7 @@ class Network:
         layers.append(Dense(units[-1], None, factor))
         self._setup(units[0], layers, loss, dtype, slots)
         self.dropout = dropout
-        self.activation = ACTIVATIONS[activation]
+        self.activation = hidden
 
     @classmethod
     def from_layers(cls, n_features, layers, loss, dtype=np.float64):
@@ -289,9 +289,10 @@ class Network:
         arrays)."""
         return Workspace(self, capacity, backend)
 
-    def draw_masks(self, rng, n_rows, backend=NUMPY):
+    def draw_masks(self, rng, n_rows, backend=NUMPY, scale=1.0):
         """Inverted-dropout masks for a batch, drawn from ``rng`` (the
-        backend's ``mask_source``).
+        backend's ``mask_source``), every layer's rate times ``scale`` (a
+        dropout schedule's factor for the epoch, at most 1).
 
         Returns
         -------
@@ -300,7 +301,7 @@ class Network:
             MLP, per hidden layer); None where the rate is zero.
         """
         return [
-            None if d is None else d.draw(rng, n_rows * f, backend)
+            None if d is None else d.draw(rng, n_rows * f, backend, scale)
             for d, f in zip(self._mask_slots, self._mask_factors)
         ]
 

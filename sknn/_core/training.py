@@ -35,9 +35,9 @@ import numpy as np
 import scipy.optimize
 import scipy.sparse as sp
 
-from .backend import current, for_arrays
+from .backend import current
 from .callbacks import FitResult, StopReason, epoch_end_callbacks
-from .optimizers import L2Gradient
+from .optimizers import SHAPES, L2Gradient
 from .threads import blas_limit, forward_macs
 
 __all__ = [
@@ -79,7 +79,15 @@ class LoopConfig:
         epoch (and ``Validation score: ...`` when validating), and the
         reason of a stop.
     progress_bar : bool
-        Show a :class:`~sknn._core.progress.ProgressBar` on stderr.
+        Show a :class:`~sknn._core.callbacks.ProgressBar` on stderr.
+    score_label, score_sign : str, float
+        How the ``verbose`` and progress lines show the validation score:
+        ``score_sign * score`` named ``score_label`` (scikit-learn's
+        ``Validation score: ...`` by default).
+    dropout_schedule : str
+        How the dropout rates change over the ``max_iter`` epochs:
+        'constant', or a shape of :data:`~.optimizers.SHAPES` that scales
+        every rate by its value at the middle of the epoch.
     """
 
     batch_size: int
@@ -92,6 +100,16 @@ class LoopConfig:
     incremental: bool = False
     verbose: bool = False
     progress_bar: bool = False
+    score_label: str = "score"
+    score_sign: float = 1.0
+    dropout_schedule: str = "constant"
+
+    def dropout_scale(self, epoch):
+        """The factor of every dropout rate in ``epoch`` (0-based, counted
+        in this call, as the learning-rate schedule counts)."""
+        if self.dropout_schedule == "constant":
+            return 1.0
+        return SHAPES[self.dropout_schedule](min((epoch + 0.5) / self.max_iter, 1.0))
 
 
 @dataclass
@@ -157,8 +175,9 @@ class TrainState:
             self.best_loss = np.inf
 
 
-def _norm(grad, sq_norm):
-    """Euclidean norm of a finite ``grad`` whose square norm is ``sq_norm``.
+def _norm(grad, sq_norm, backend=None):
+    """Euclidean norm of a finite ``grad`` whose square norm is ``sq_norm``
+    (``backend``: the fit's, None: :func:`~.backend.current`).
 
     A large finite gradient (above about 1.8e19 in float32) has a square norm
     that overflows; its norm is then computed from ``grad`` scaled by its
@@ -166,14 +185,14 @@ def _norm(grad, sq_norm):
     """
     if math.isfinite(sq_norm):
         return math.sqrt(sq_norm)
-    xp = for_arrays(grad).xp
+    xp = (current() if backend is None else backend).xp
     # a Python float: it holds the dtype's value, and every namespace takes it
     scale = float(xp.max(xp.abs(grad)))
     scaled = grad / scale
     return scale * math.sqrt(float(scaled @ scaled))
 
 
-def _clip_norm(grad, max_norm, sq_norm=None):
+def _clip_norm(grad, max_norm, sq_norm=None, backend=None):
     """Rescale ``grad`` in place so its Euclidean norm is at most ``max_norm``.
 
     ``sq_norm``, the squared norm if already known, saves a pass.  Returns
@@ -181,7 +200,7 @@ def _clip_norm(grad, max_norm, sq_norm=None):
     """
     if sq_norm is None:
         sq_norm = float(grad @ grad)
-    norm = _norm(grad, sq_norm)
+    norm = _norm(grad, sq_norm, backend)
     if norm > max_norm:
         grad *= max_norm / norm
     return norm
@@ -231,13 +250,14 @@ def _run_epoch(
     still caught before the step.
     """
     use_dropout = any(r > 0 for r in net.dropout)
+    dropout_scale = config.dropout_scale(state.n_iter)
     # clipping needs the norm of the whole gradient, L2 term included
     defer_l2 = bool(config.alpha) and config.max_grad_norm is None
     lr = state.schedule.lr
     total = 0.0
     for k, (Xb, Yb, swb) in enumerate(batches(order)):
         m = Xb.shape[0]
-        masks = net.draw_masks(rng, m, backend) if use_dropout else None
+        masks = net.draw_masks(rng, m, backend, dropout_scale) if use_dropout else None
         loss = net.loss_grad(
             params,
             Xb,
@@ -260,7 +280,7 @@ def _run_epoch(
             checkpoint.save(params)
         total += loss * m
         if config.max_grad_norm is not None:
-            _clip_norm(grad, config.max_grad_norm, sq_norm)
+            _clip_norm(grad, config.max_grad_norm, sq_norm, backend)
         l2 = None
         if defer_l2:
             coef = net.l2_coef(config.alpha, m, swb, backend)
@@ -410,7 +430,7 @@ def fit_stochastic(
     # the dropout masks' source: the fit's generator, or a device generator
     mask_rng = backend.mask_source(rng) if any(r > 0 for r in net.dropout) else rng
     epochs = 1 if config.incremental else config.max_iter
-    hooks = epoch_end_callbacks(config, epochs, callbacks)
+    hooks = epoch_end_callbacks(config, epochs, callbacks, backend)
     result = FitResult(StopReason.EPOCH if config.incremental else StopReason.MAX_ITER)
     try:
         macs = forward_macs(net.coef_shapes, config.batch_size)

@@ -1,0 +1,188 @@
+"""What depends on the kind of target in the tabular pair: labels or values.
+
+Mixins of :class:`sknn._tabular_base._TabularBase` (as :mod:`sknn._targets`
+is for the drop-in pair): checking and encoding ``y`` (label-smoothed one-hot
+columns, or standardised values), the validation targets, class weights,
+what the split stratifies on, and the predict methods.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.preprocessing import LabelEncoder
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import column_or_1d
+
+from ._core.array_api import backend_of
+from ._device import is_device_array, to_host
+from ._fitdata import check_known_classes, class_weight_vector
+
+__all__ = ["_TabularClassifierTargets", "_TabularRegressorTargets"]
+
+
+class _TabularClassifierTargets:
+    """Labels: a softmax over the classes, trained on smoothed targets."""
+
+    _loss = "log_loss"
+
+    def _check_y(self, y, n_samples):
+        y = column_or_1d(y, warn=True)
+        if n_samples is not None and y.shape[0] != n_samples:
+            raise ValueError(
+                f"Found input variables with inconsistent numbers of samples: "
+                f"[{n_samples}, {y.shape[0]}]"
+            )
+        check_classification_targets(y)
+        return y
+
+    def _targets(self, y, first_pass, incremental):
+        """Label-smoothed one-hot targets; a first fit learns the classes,
+        later calls check them (scikit-learn's rules)."""
+        if "classes_" not in self.__dict__ or (not self.warm_start and not incremental):
+            self._label_encoder = LabelEncoder().fit(y)
+            self.classes_ = self._label_encoder.classes_
+        else:
+            same = self.warm_start and not incremental
+            check_known_classes(self.classes_, y, same)
+        codes = self._label_encoder.transform(y)
+        k = max(len(self.classes_), 2)
+        eps = self.label_smoothing
+        Y = np.full((codes.shape[0], k), eps / k, dtype=self._dtype())
+        Y[np.arange(codes.shape[0]), codes] += 1.0 - eps
+        return Y
+
+    def _encode_val(self, y_val):
+        y_val = self._check_y(y_val, None)
+        check_known_classes(self.classes_, y_val, name="y_val")
+        codes = self._label_encoder.transform(y_val)
+        Y = np.zeros((codes.shape[0], max(len(self.classes_), 2)), self._dtype())
+        Y[np.arange(codes.shape[0]), codes] = 1.0
+        return Y, y_val
+
+    def _class_weights(self, y, fit_y, dtype):
+        if self.class_weight is None:
+            return None
+        weights = class_weight_vector(self.class_weight, self.classes_, fit_y)
+        return weights[self._label_encoder.transform(y)].astype(dtype)
+
+    def _stratify(self, Y, y):
+        return y, False
+
+    def predict_proba(self, X):
+        """Class probabilities, the mean over the ensemble's members.
+
+        Parameters
+        ----------
+        X : {DataFrame, array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+        """
+        return self._proba(X, "predict_proba")
+
+    def _proba(self, X, method):
+        """Class probabilities; ``method`` names the public caller in errors."""
+        P = self._raw_predict(X, method)
+        if len(self.classes_) == 1:
+            if is_device_array(P):
+                return backend_of(P).xp.ones_like(P[:, :1])
+            return np.ones((P.shape[0], 1), dtype=P.dtype)
+        return P
+
+    def predict(self, X):
+        """Class labels of highest probability.
+
+        Parameters
+        ----------
+        X : {DataFrame, array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+        """
+        P = self._proba(X, "predict")
+        if is_device_array(P):
+            backend = backend_of(P)
+            classes = backend.asarray(self.classes_)
+            return backend.xp.take(classes, backend.xp.argmax(P, axis=1), axis=0)
+        return self.classes_[np.argmax(P, axis=1)]
+
+
+class _TabularRegressorTargets:
+    """Values: standardised for training, transformed back in ``predict``."""
+
+    _loss = "squared_error"
+
+    def _check_y(self, y, n_samples):
+        y = np.asarray(y, dtype=np.float64)
+        if y.ndim == 0 or y.ndim > 2:
+            raise ValueError(f"y must be 1D or 2D, got shape {y.shape}.")
+        if n_samples is not None and y.shape[0] != n_samples:
+            raise ValueError(
+                f"Found input variables with inconsistent numbers of samples: "
+                f"[{n_samples}, {y.shape[0]}]"
+            )
+        if not np.isfinite(y).all():
+            raise ValueError("Input y contains NaN or infinity.")
+        return y
+
+    def _targets(self, y, first_pass, incremental):
+        """Standardised targets; a first fit learns the scaling, later calls
+        reuse it."""
+        if first_pass:
+            self._y_1d = y.ndim == 1
+            Y = y.reshape(y.shape[0], -1)
+            self._y_mean = Y.mean(axis=0)
+            # the standard deviation of the deviations scaled to at most 1, so
+            # that targets near the float64 limit do not overflow it
+            dev = Y - self._y_mean
+            top = np.abs(dev).max(axis=0)
+            top = np.where(top > 0, top, 1.0)
+            std = (dev / top).std(axis=0) * top
+            self._y_scale = np.where(std > 0, std, 1.0)
+        return self._standardise(y, "y")
+
+    def _standardise(self, y, name):
+        """``y`` as the network's standardised 2D targets; its shape must be
+        that of the fitted targets."""
+        Y = y.reshape(y.shape[0], -1)
+        mean = to_host(self._y_mean)
+        if (y.ndim == 1) != self._y_1d or Y.shape[1] != mean.shape[0]:
+            raise ValueError(
+                f"{name} has shape {y.shape}, but the model was fitted with "
+                f"{mean.shape[0]} output(s) "
+                f"{'as a 1D array' if self._y_1d else 'as columns'}; they must "
+                "match."
+            )
+        return ((Y - mean) / to_host(self._y_scale)).astype(self._dtype())
+
+    def _encode_val(self, y_val):
+        y_val = self._check_y(y_val, None)
+        return self._standardise(y_val, "y_val"), y_val
+
+    def _class_weights(self, y, fit_y, dtype):
+        return None
+
+    def _stratify(self, Y, y):
+        return None, False
+
+    def predict(self, X):
+        """Predicted targets.
+
+        Parameters
+        ----------
+        X : {DataFrame, array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples,) or (n_samples, n_outputs)
+        """
+        P = self._raw_predict(X)
+        if is_device_array(P):  # float64 targets on X's device, as on the host
+            backend = backend_of(P)
+            P = backend.astype(P, np.float64) * backend.asarray(self._y_scale)
+            P += backend.asarray(self._y_mean)
+            return backend.reshape(P, (-1,)) if self._y_1d else P
+        P = P.astype(np.float64) * self._y_scale + self._y_mean
+        return P.ravel() if self._y_1d else P
