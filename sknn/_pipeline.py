@@ -345,11 +345,15 @@ class _TrainingPipeline:
         """``validate(params) -> (score, loss)`` on the validation rows."""
         Xv, Yv, yv, swv = data.X_val, data.Y_val, data.y_val, data.sample_weight_val
         scoring = self._validation_scoring()
-        scorer = None
+        scorer = probe = None
         weighted = True
         if scoring is not None and scoring != "loss":
             scorer = check_scoring(self, scoring=scoring)
             weighted = _accepts_sample_weight(scorer)
+            # the scorer predicts through a shallow twin holding the epoch's
+            # weights, so the estimator itself is not changed mid-fit
+            probe = object.__new__(type(self))
+            probe.__dict__.update(self.__dict__)
         from ._core.backend import for_arrays
 
         backend = for_arrays(Xv)
@@ -362,10 +366,10 @@ class _TrainingPipeline:
             if scoring == "loss":
                 return -loss, loss
             if scorer is not None:
-                self._keep_params(net, params)
+                probe._keep_params(net, params)
                 if swv is None or not weighted:
-                    return float(scorer(self, Xv, yv)), loss
-                return float(scorer(self, Xv, yv, sample_weight=swv)), loss
+                    return float(scorer(probe, Xv, yv)), loss
+                return float(scorer(probe, Xv, yv, sample_weight=swv)), loss
             if not backend.all_finite(P):
                 return np.nan, loss
             return float(self._score_output(P, yv, swv)), loss

@@ -499,3 +499,23 @@ def test_scatter_add_matches_numpy(xp):
     target = backend.zeros((6, 3), np.float64)
     backend.scatter_add(target, backend.indices(idx), xp.asarray(values))
     np.testing.assert_allclose(_numpy(target), expected, rtol=1e-12)
+
+
+@pytest.mark.parametrize("Est", [TabularMLPClassifier, TabularMLPRegressor])
+def test_tabular_warm_start_and_partial_fit_equal_the_numpy_path(xp, table, Est):
+    X, y, Xr, yr = table
+    if Est is TabularMLPRegressor:
+        X, y = Xr, yr
+    first = {"classes": np.unique(y)} if Est is TabularMLPClassifier else {}
+    ref, dev = Est(warm_start=True, **EXACT), Est(warm_start=True, **EXACT)
+    Xd = xp.asarray(X)
+    for est, Xa in ((ref, X), (dev, Xd)):
+        est.partial_fit(Xa, y, **first)  # the encoder is fitted here
+        est.partial_fit(Xa, y)
+        _fit(est, Xa, y)  # a warm start: validating, from the fitted weights
+        est.partial_fit(Xa, y)
+    assert len(dev.loss_curve_) == 4 + EXACT["max_iter"] - 1
+    np.testing.assert_allclose(dev.loss_curve_, ref.loss_curve_, rtol=1e-9)
+    out = dev.predict(Xd)
+    _same_namespace(out, Xd)
+    np.testing.assert_allclose(_numpy(out), ref.predict(X), atol=1e-10)

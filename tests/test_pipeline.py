@@ -411,3 +411,31 @@ def test_verbose_writes_to_stdout_only():
     with redirect_stdout(buf):
         _fit(_make("TabularMLPClassifier", True, verbose=True, max_iter=2), X, y)
     assert buf.getvalue().count("Validation log-loss") == 2
+
+
+def test_a_scorer_never_sees_the_estimator_change_mid_fit():
+    X, y = _fit_data("MLPClassifierNN")
+    est = _make("MLPClassifierNN", True, scoring="accuracy")
+    weights = []
+
+    def watch(record):
+        weights.append(est.__dict__.get("coefs_"))
+
+    est.set_params(callbacks=[watch])
+    _fit(est, X, y)
+    assert weights == [None] * 6  # a first fit has no coefs_ until it ends
+    assert len(est.validation_scores_) == 6
+    assert all(0.0 <= s <= 1.0 for s in est.validation_scores_)
+
+
+@pytest.mark.parametrize("name", ["TabularMLPClassifier", "TabularMLPRegressor"])
+def test_partial_fit_after_a_validating_fit(name):
+    # the tabular pair validates by default; partial_fit then trains on all
+    # rows and keeps its epoch, tracking the training loss
+    X, y = _fit_data(name)
+    est = _fit(_make(name, True), X, y)
+    est.partial_fit(X, y)
+    assert len(est.loss_curve_) == 7 and est.n_iter_ == 1
+    assert est.validation_scores_ is None and est.best_validation_score_ is None
+    assert est.best_loss_ == est.loss_curve_[-1]  # the first loss tracked
+    assert est.best_epoch_ == 7

@@ -77,7 +77,8 @@ class StochasticSolver:
     1. the training state: a new :class:`~.training.TrainState` when none is
        given; for a warm restart (not incremental) a fresh optimizer state and
        schedule, keeping the curves, the bests and the sample count; an
-       incremental call continues the state as it is;
+       incremental call continues the optimizer state and schedule; either
+       tracks a validation score exactly when ``validate`` is given;
     2. :func:`~.training.fit_stochastic` runs the epochs (BLAS pool sized by
        the batch's work, diverging epochs stopped and recorded);
     3. the finiteness policy: a run that diverged is usable only if a best
@@ -116,7 +117,8 @@ class StochasticSolver:
         elif not self.config.incremental:
             state.opt_state = self.optimizer.init(params, backend)
             state.schedule = self.schedule
-            state.set_validating(validating)
+        # an incremental call after a validating fit tracks the training loss
+        state.set_validating(validating)
         state.n_iter = 0
         return state
 
