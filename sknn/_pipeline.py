@@ -247,10 +247,7 @@ class _TrainingPipeline:
         if backend is not None:
             check_numeric_classes(self.__dict__.get("classes_"))
         dtype = numpy_dtype(X)
-        sw = check_weights(sample_weight, X.shape[0], dtype)
-        cw = self._class_weights(y, y, dtype)
-        if cw is not None:
-            sw = cw if sw is None else sw * cw
+        sw = self._sample_weights(sample_weight, y, y, dtype)
         self.n_outputs_ = Y.shape[1]
         net = self._network(X.shape[1], dtype)
         if incremental and "_rng" in self.__dict__:
@@ -279,6 +276,15 @@ class _TrainingPipeline:
         )
         self._to_fit_namespace(backend)
         return self
+
+    def _sample_weights(self, sample_weight, y, fit_y, dtype, name="sample_weight"):
+        """The checked ``sample_weight`` of rows labelled ``y`` times their
+        class weights (weighed from the training labels ``fit_y``)."""
+        sw = check_weights(sample_weight, y.shape[0], dtype, name)
+        cw = self._class_weights(y, fit_y, dtype)
+        if cw is None:
+            return sw
+        return cw if sw is None else sw * cw
 
     def _fitted_weights(self):
         """The attributes holding the fitted weights (see ``_WEIGHTS``)."""
@@ -310,10 +316,7 @@ class _TrainingPipeline:
                     "X_val and y_val have inconsistent numbers of samples: "
                     f"[{Xv.shape[0]}, {Yv.shape[0]}]"
                 )
-            swv = check_weights(sw_val, Xv.shape[0], dtype, "sample_weight_val")
-            cw = self._class_weights(yv, data.y, dtype)
-            if cw is not None:
-                swv = cw if swv is None else swv * cw
+            swv = self._sample_weights(sw_val, yv, data.y, dtype, "sample_weight_val")
             data.X_val, data.Y_val, data.sample_weight_val, data.y_val = Xv, Yv, swv, yv
             data.check_validation_weights()
             return data
