@@ -49,6 +49,7 @@ from ._pipeline import _TrainingPipeline
 _STOCHASTIC_SOLVERS = tuple(OPTIMIZERS)
 _HIDDEN_ACTIVATIONS = set(ACTIVATIONS)
 
+
 class _BaseMLP(_TrainingPipeline, _Persistent, BaseEstimator):
     """Shared machinery of :class:`MLPClassifierNN` and :class:`MLPRegressorNN`."""
 
