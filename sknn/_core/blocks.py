@@ -20,7 +20,7 @@ from types import SimpleNamespace
 import numpy as np
 
 from .backend import NUMPY
-from .layers import Constant, Dense, Layer, Normal, ParamSpec
+from .layers import Constant, Dense, Layer, Normal, ParamSpec, predict_matmul
 from .registry import lookup
 
 __all__ = ["BASE_ACTIVATIONS", "ParametricActivation", "ScaledDense"]
@@ -92,9 +92,7 @@ class ScaledDense(Dense):
 
     def predict(self, A, P, backend):
         W, b = P
-        Z = A @ W
-        if backend.host:
-            Z = np.asarray(Z)  # a sparse A gives a matrix
+        Z = predict_matmul(A, W, backend)
         Z *= self.scale
         Z += b * self._beta
         return Z

@@ -20,7 +20,7 @@ from types import SimpleNamespace
 import numpy as np
 
 from .backend import NUMPY
-from .layers import Constant, Layer, Normal, ParamSpec, Uniform
+from .layers import Constant, Layer, Normal, ParamSpec, Uniform, predict_matmul
 
 __all__ = ["CategoricalEmbedding", "FeatureScale", "PeriodicEmbedding"]
 
@@ -142,15 +142,17 @@ class PeriodicEmbedding(Layer):
         U *= _TWO_PI
         return U
 
-    def _embed(self, A, P, out, backend):
-        """Fill ``out`` (n, n_out) and return the phases and ``cos``."""
+    def _embed(self, A, P, out, backend, matmul=None):
+        """Fill ``out`` (n, n_out) and return the phases and ``cos``
+        (``matmul(H, V, backend)``: the evaluation's product, else
+        ``xp.matmul``)."""
         V, _, _, c = P
         p, d, n = self.p, self.d, A.shape[0]
         xp, reshape, permute = backend.xp, backend.reshape, backend.permute
         X = A[:, :p]
         U = self._phases(X, P)
         H = xp.cos(U)
-        E = xp.matmul(H, V)  # (p, n, d)
+        E = xp.matmul(H, V) if matmul is None else matmul(H, V, backend)  # (p, n, d)
         E += c[:, None, :]
         out[:, :p] = X
         reshape(out[:, p : p + p * d], (n, p, d))[...] = permute(E, (1, 0, 2))
@@ -186,7 +188,7 @@ class PeriodicEmbedding(Layer):
 
     def predict(self, A, P, backend):
         out = backend.empty((A.shape[0], self.n_out), backend.result_dtype(A, P[0]))
-        self._embed(A, P, out, backend)
+        self._embed(A, P, out, backend, predict_matmul)
         return out
 
 

@@ -19,7 +19,15 @@ from types import SimpleNamespace
 import numpy as np
 
 from .backend import NUMPY
-from .layers import Constant, Dense, Layer, Normal, ParamSpec, RandomSigns
+from .layers import (
+    Constant,
+    Dense,
+    Layer,
+    Normal,
+    ParamSpec,
+    RandomSigns,
+    predict_matmul,
+)
 
 __all__ = ["EnsembleExpand", "MemberHead"]
 
@@ -146,7 +154,7 @@ class MemberHead(Dense):
 
     def predict(self, A, P, backend):
         W, b = P
-        Z = backend.xp.matmul(self._members(A, backend), W)
+        Z = predict_matmul(self._members(A, backend), W, backend)
         Z = backend.reshape(Z, (-1, self.n_out))
         Z *= self.scale
         Z += b
