@@ -215,8 +215,11 @@ class _ClassifierTargets:
         ndarray of shape (n_samples, n_classes)
         """
         P = self._proba(X, "predict_log_proba")
+        # log(0) is -inf, the answer, in every namespace (NumPy-backed ones
+        # such as array_api_strict would warn)
         if not isinstance(P, np.ndarray):
-            return backend_of(P).xp.log(P)
+            with np.errstate(divide="ignore"):
+                return backend_of(P).xp.log(P)
         with np.errstate(divide="ignore"):
             return np.log(P, out=P)
 

@@ -31,6 +31,7 @@ def _load(name):
     return module
 
 
+@pytest.mark.slow
 def test_batch_breakdown_prints_every_piece(capsys):
     breakdown = _load("batch_breakdown")
     breakdown.main(["--workloads", "small", "--dtypes", "float32", "--blocks", "1"])
@@ -85,6 +86,7 @@ def test_arithmetic_floor_computes_the_gradient(m):
     np.testing.assert_allclose(floor_grad, expected, rtol=1e-12, atol=1e-15)
 
 
+@pytest.mark.slow
 def test_bench_reports_every_column_from_public_fits(capsys):
     bench = _load("bench_vs_sklearn")
     args = ["--quick", "--workloads", "small", "--dtypes", "float32", "--repeats", "1"]
@@ -130,6 +132,7 @@ def test_tabular_datasets_follow_the_rules():
             assert np.isfinite(y.to_numpy(dtype=float)).all()
 
 
+@pytest.mark.slow
 def test_tabular_benchmark_quick_run(capsys):
     bench = _load("tabular")
     bench.main(["--quick", "--models", "tabular,sknn_mlp,sklearn_mlp,hgb"])
@@ -142,6 +145,7 @@ def test_tabular_benchmark_quick_run(capsys):
     assert [m for m, _ in summary] == ["tabular", "sknn_mlp", "sklearn_mlp", "hgb"]
 
 
+@pytest.mark.slow
 def test_tabular_ablation_quick_run(capsys):
     bench = _load("tabular")
     bench.main(["--quick", "--ablation", "--datasets", "sklearn/breast_cancer"])
@@ -150,6 +154,7 @@ def test_tabular_ablation_quick_run(capsys):
         assert f"| {variant} | " in out
 
 
+@pytest.mark.slow
 def test_tabular_scaling_quick_run(capsys):
     bench = _load("tabular")
     bench.main(["--quick", "--scaling", "sklearn/breast_cancer"])
@@ -158,6 +163,7 @@ def test_tabular_scaling_quick_run(capsys):
     assert rows == [("100", "1"), ("200", "1"), ("200", "2")]
 
 
+@pytest.mark.slow
 def test_gpu_benchmark_runs_on_cpu_tensors(capsys):
     """benchmarks/gpu.py on CPU tensors: every trainer but CuPy gives a row."""
     pytest.importorskip("torch")

@@ -111,7 +111,7 @@ def test_why_line(default, one, start):
 
 
 def test_help_describes_the_thread_settings(capsys):
-    with pytest.raises(SystemExit) as exit_info:
+    with pytest.raises(SystemExit, match="^0$") as exit_info:
         demo.main(["--help"])
     assert exit_info.value.code == 0
     out = capsys.readouterr().out

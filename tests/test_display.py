@@ -129,7 +129,7 @@ def test_the_legend_is_below_the_axes(pyplot, digits):
 
 
 def test_errors_are_clear(pyplot, digits):
-    with pytest.raises(NotFittedError):
+    with pytest.raises(NotFittedError, match="not fitted yet"):
         TrainingCurveDisplay.from_estimator(_clf())
     lbfgs = _clf(solver="lbfgs").fit(*digits)
     with pytest.raises(ValueError, match="solver='lbfgs'"):

@@ -20,6 +20,8 @@ pytest.importorskip("matplotlib")
 
 import sknn  # noqa: E402
 
+pytestmark = pytest.mark.slow  # a whole Sphinx build
+
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = sorted(p.stem for p in (ROOT / "examples").glob("plot_*.py"))
 PUBLIC = sorted(name for name in sknn.__all__ if not name.startswith("__"))

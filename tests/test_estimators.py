@@ -680,7 +680,7 @@ def test_partial_fit_unseen_class_raises(digits):
     X, y = digits
     for est in (MLPClassifier(), _small_clf()):
         est.partial_fit(X[:50], y[:50] % 3, classes=[0, 1, 2])
-        with pytest.raises(ValueError):
+        with pytest.raises(ValueError, match="classes not in"):
             est.partial_fit(X[50:60], np.full(10, 7))
         with pytest.raises(ValueError, match="classes"):
             est.partial_fit(X[50:60], y[50:60] % 3, classes=[0, 1, 2, 3])
@@ -1020,7 +1020,7 @@ def test_not_fitted_raises(digits):
 
     X, _ = digits
     for est in (_small_clf(), _small_reg()):
-        with pytest.raises(NotFittedError):
+        with pytest.raises(NotFittedError, match="not fitted yet"):
             est.predict(X[:5])
 
 

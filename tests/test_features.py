@@ -259,15 +259,15 @@ def test_validation_data_errors(make, digits):
         make(max_iter=2).fit(X, y, X_val=X_val, y_val=y_val)
     with pytest.raises(ValueError, match="sample_weight_val"):
         es.fit(X, y, sample_weight_val=np.ones(len(y_val)))
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="features"):
         es.fit(X, y, X_val=X_val[:, :10], y_val=y_val)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="inconsistent numbers of samples"):
         es.fit(X, y, X_val=X_val, y_val=y_val[:-3])
 
 
 def test_validation_labels_must_be_known(digits):
     X, y, X_val, y_val = digits[0][:100], digits[1][:100], digits[2], digits[3]
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="classes not in"):
         _clf(early_stopping=True).fit(X, y, X_val=X_val, y_val=y_val + 100)
 
 
@@ -403,7 +403,7 @@ def test_scoring_callable(digits):
 @pytest.mark.parametrize("make", [_clf, _reg])
 def test_invalid_scoring_name_raises(make, digits):
     X, y = digits[0][:100], digits[1][:100]
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="Got 'not_a_scorer' instead"):
         make(early_stopping=True, scoring="not_a_scorer").fit(X, y)
 
 

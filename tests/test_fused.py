@@ -288,8 +288,8 @@ def test_use_restores_previous_setting():
 
 def test_use_restores_after_error():
     before = _fused.enabled()
-    with pytest.raises(RuntimeError), _fused.use(False):
-        raise RuntimeError
+    with pytest.raises(RuntimeError, match="inside use"), _fused.use(False):
+        raise RuntimeError("inside use")
     assert _fused.enabled() == before
 
 

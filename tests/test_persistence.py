@@ -98,7 +98,7 @@ def test_skops_round_trip_with_sknn_types(name):
     untrusted = sio.get_untrusted_types(data=data)
     # nothing a user would have to trust beyond sknn's own types
     assert set(untrusted) <= set(sknn.skops_trusted_types())
-    with pytest.raises(sio.exceptions.UntrustedTypesFoundException):
+    with pytest.raises(sio.exceptions.UntrustedTypesFoundException, match="sknn"):
         sio.loads(data)  # skops refuses the sknn types until they are trusted
     loaded = sio.loads(data, trusted=sknn.skops_trusted_types())
     np.testing.assert_array_equal(_outputs(loaded, X), _outputs(est, X))

@@ -242,7 +242,7 @@ def test_an_unknown_name_is_an_invalid_parameter(monkeypatch, case):
 
 
 def test_an_unknown_name_is_no_key_error():
-    with pytest.raises(InvalidParameterError) as info:
+    with pytest.raises(InvalidParameterError, match="parameter of Thing") as info:
         lookup({"a": 1}, "b", "kind", "Thing")
     assert not isinstance(info.value, KeyError)
     assert isinstance(info.value, ValueError)  # what scikit-learn's checks raise

@@ -13,7 +13,10 @@ from sklearn.neural_network import MLPClassifier
 
 from sknn import MLPClassifierNN, TabularMLPClassifier
 
-pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+pytestmark = [
+    pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning"),
+    pytest.mark.slow,  # local dask clusters and Ray
+]
 
 
 @pytest.fixture(scope="module")

@@ -33,8 +33,9 @@ def binary_digits():
 
 
 def _raised(make, *args, **kwargs):
-    """The message of the ValueError ``make().fit(*args)`` raises."""
-    with pytest.raises(ValueError) as excinfo:
+    """The message of the ValueError ``make().fit(*args)`` raises (the
+    callers compare it with scikit-learn's whole message)."""
+    with pytest.raises(ValueError, match=r"\w") as excinfo:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             make().fit(*args, **kwargs)
@@ -149,6 +150,7 @@ def test_adaptive_rate_ends_below_1e_6():
     np.testing.assert_allclose(drops, [1e-3 / 5**k for k in range(len(drops))])
 
 
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 @pytest.mark.parametrize("learning_rate", ["invscaling", "constant"])
 def test_warm_start_keeps_the_invscaling_clock(learning_rate):
     X, y = [[3, 2], [1, 6], [5, 6], [-2, -4]], [1, 1, 1, 0]
@@ -320,7 +322,7 @@ def test_diverging_first_fit_leaves_the_estimator_unfitted():
     X, y = make_regression(random_state=0)
     reg = MLPRegressorNN(solver="sgd", learning_rate_init=1.0)
     _raised(lambda: reg, X, y)
-    with pytest.raises(NotFittedError):
+    with pytest.raises(NotFittedError, match="not fitted yet"):
         reg.predict(X)
 
 
@@ -385,5 +387,5 @@ def test_diverging_in_the_first_epoch_with_early_stopping_raises():
     X, y = make_regression(random_state=0)
     reg = MLPRegressorNN(solver="sgd", early_stopping=True, random_state=0)
     assert _raised(lambda: reg, X * 1e200, y) == NON_FINITE
-    with pytest.raises(NotFittedError):
+    with pytest.raises(NotFittedError, match="not fitted yet"):
         reg.predict(X)

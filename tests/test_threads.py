@@ -60,9 +60,9 @@ def test_blas_limit_lowers_and_restores(two_threads):
 
 
 def test_blas_limit_restores_after_an_error(two_threads):
-    with pytest.raises(RuntimeError):
+    with pytest.raises(RuntimeError, match="inside the limit"):
         with threads.blas_limit(threads.SMALL_MACS):
-            raise RuntimeError
+            raise RuntimeError("inside the limit")
     assert _current() == 2
 
 
@@ -149,6 +149,7 @@ def _threads_seen_by(monkeypatch, method):
     return seen
 
 
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 @pytest.mark.parametrize("solver", ["lbfgs", "adam"])
 def test_small_fits_run_on_one_thread(two_threads, monkeypatch, solver):
     X, y = load_iris(return_X_y=True)
@@ -157,6 +158,7 @@ def test_small_fits_run_on_one_thread(two_threads, monkeypatch, solver):
     assert seen and set(seen) == {1}
     assert _current() == 2
 
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
 def test_prediction_sizes_the_pool_by_its_rows(two_threads, monkeypatch):
     X, y = load_iris(return_X_y=True)
