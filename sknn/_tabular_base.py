@@ -8,6 +8,7 @@ from __future__ import annotations
 from numbers import Integral, Real
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.base import BaseEstimator
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
@@ -119,6 +120,16 @@ class _TabularBase(_TrainingPipeline, _Persistent, BaseEstimator):
                     "minimum of 1 is required."
                 )
             return X
+        if not sp.issparse(X):
+            if not hasattr(X, "dtype"):  # a list: its values choose the dtype
+                X = np.asarray(X)
+            if getattr(X.dtype, "kind", "") in ("O", "U", "S"):
+                # kept as it is: the encoder reads the categorical columns as
+                # they are and the others as numbers (as check_array would,
+                # with its error for a string that is no number)
+                return validate_data(
+                    self, X, reset=reset, dtype=None, ensure_all_finite="allow-nan"
+                )
         return validate_data(
             self,
             X,

@@ -15,13 +15,24 @@ table with the same columns.  The output columns are, left to right:
    ``L + 1`` the missing value when fit saw one.
 
 Categorical columns are found as in ``HistGradientBoostingClassifier``:
-``categorical_features="from_dtype"`` takes a DataFrame's category, object,
-string and bool columns; names, indices or a boolean mask choose them
+``categorical_features="from_dtype"`` takes a pandas DataFrame's category,
+object, string and bool columns and a polars DataFrame's Categorical, Enum,
+String, Boolean, Object and all-null columns (on arrays it finds none, as
+HistGradientBoosting does); names, indices or a boolean mask choose them
 explicitly; None means every column is numeric.
+
+The table may be a pandas or polars DataFrame, a NumPy array (an object array
+keeps its categorical columns as they are: strings, numbers, ``None`` or NaN
+for missing values), or a sparse matrix.  Every column is read once, as a
+whole: a category column through its codes, a numeric one through a sort
+(``np.unique``), any other through one C-level pass of a ``dict`` over its
+values; nothing loops over the rows in Python.  Categories compare as Python
+values do: ``1``, ``1.0`` and ``True`` are one category, ``'1'`` another.
 """
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 
 import numpy as np
@@ -31,14 +42,28 @@ __all__ = ["TableEncoder"]
 
 _CLIP = 3.0
 _HUGE = 1e300
+_NUMERIC_KINDS = "biuf"
 
 
-def _is_dataframe(X):
+# ------------------------------------------------------------------ tables
+def _is_pandas(X):
     return hasattr(X, "iloc") and hasattr(X, "dtypes") and hasattr(X, "columns")
 
 
+def _is_polars(X):
+    """Whether ``X`` is a polars DataFrame (without importing polars)."""
+    pl = sys.modules.get("polars")
+    return pl is not None and isinstance(X, pl.DataFrame)
+
+
+def _is_dataframe(X):
+    """Whether ``X`` is a pandas or polars DataFrame."""
+    return _is_pandas(X) or _is_polars(X)
+
+
 def _categorical_dtype(dtype):
-    """Whether a pandas dtype holds categories (HistGradientBoosting's rule)."""
+    """Whether a pandas dtype holds categories (category, object, string,
+    bool)."""
     import pandas as pd
 
     return (
@@ -49,27 +74,178 @@ def _categorical_dtype(dtype):
     )
 
 
+def _polars_categorical_dtype(dtype):
+    """Whether a polars dtype holds categories: the counterparts of pandas's
+    category, string, bool and object dtypes (an all-null column, polars's
+    Null, is an object column in pandas)."""
+    pl = sys.modules["polars"]
+    kinds = (pl.Categorical, pl.Enum, pl.String, pl.Boolean, pl.Object, pl.Null)
+    return dtype.base_type() in kinds
+
+
+def _from_dtype(X):
+    """The categorical mask of a DataFrame's columns by their dtypes."""
+    if _is_polars(X):
+        return np.array([_polars_categorical_dtype(d) for d in X.dtypes], dtype=bool)
+    return np.array([_categorical_dtype(d) for d in X.dtypes], dtype=bool)
+
+
 def _column(X, j):
-    """Column ``j`` of a DataFrame (a Series) or of an array."""
-    return X.iloc[:, j] if _is_dataframe(X) else X[:, j]
+    """Column ``j`` as the table holds it: a pandas or polars Series, or a
+    column of an array."""
+    if _is_pandas(X):
+        return X.iloc[:, j]
+    if _is_polars(X):
+        return X.to_series(j)
+    return X[:, j]
 
 
-def _missing(values):
-    """Missing entries of a column (NaN, None, pandas' NA)."""
-    if isinstance(values, np.ndarray) and values.dtype.kind == "f":
-        return np.isnan(values)
-    import pandas as pd
+def _is_polars_series(values):
+    pl = sys.modules.get("polars")
+    return pl is not None and isinstance(values, pl.Series)
 
-    return np.asarray(pd.isna(values), dtype=bool)
+
+def _object_missing(values):
+    """Missing entries of an object array: None, NaN (and pandas's NA, NaT
+    when pandas is in use)."""
+    if "pandas" in sys.modules:
+        return np.asarray(sys.modules["pandas"].isna(values), dtype=bool)
+    return np.asarray((values == None) | (values != values), dtype=bool)  # noqa: E711
 
 
 def _numeric(values):
-    """A column as float64, missing values as NaN."""
-    if isinstance(values, np.ndarray):
-        return values.astype(np.float64)
-    return values.to_numpy(dtype=np.float64, na_value=np.nan)
+    """A column as float64, missing values as NaN.
+
+    A string that is no number raises NumPy's ``could not convert string to
+    float`` error, the one scikit-learn's ``check_array`` passes on.
+    """
+    if _is_polars_series(values):
+        if values.dtype.is_numeric() or values.dtype == sys.modules["polars"].Boolean:
+            return values.cast(sys.modules["polars"].Float64).to_numpy()
+        values = values.to_numpy()  # nulls as None
+    elif not isinstance(values, np.ndarray):  # a pandas Series
+        return values.to_numpy(dtype=np.float64, na_value=np.nan)
+    if values.dtype.kind == "O":
+        missing = _object_missing(values)
+        if missing.any():
+            values = values.copy()
+            values[missing] = np.nan
+    return values.astype(np.float64)
 
 
+def _lookup(table, keys):
+    """``table.get(key, 0)`` of every entry of the object array ``keys`` as
+    intp, in one C-level pass."""
+    if keys.size == 0:
+        return np.zeros(0, dtype=np.intp)
+    return np.frompyfunc(table.get, 2, 1)(keys, 0).astype(np.intp)
+
+
+# ------------------------------------------------------------------ categories
+# A categorical column is read as a whole, in one of three ways; each says
+# where it is missing, which distinct values occur, and the code of every row
+# under a table ``{level: code}``.  Categories compare as Python values do.
+
+
+class _Factorized:
+    """Distinct values and, per row, the index of its value (-1: missing):
+    pandas category codes, a pandas string column's ``factorize``, a numeric
+    array's ``np.unique``."""
+
+    def __init__(self, uniques, inverse):
+        # fromiter: one object per value, even when the values are tuples
+        self.uniques = np.fromiter(uniques, dtype=object, count=len(uniques))
+        self.inverse = np.asarray(inverse, dtype=np.intp)
+        self.missing = self.inverse < 0
+
+    @classmethod
+    def numeric(cls, values, missing):
+        inverse = np.full(values.shape[0], -1, dtype=np.intp)
+        present = ~missing
+        uniques, inverse[present] = np.unique(values[present], return_inverse=True)
+        return cls(uniques.tolist(), inverse)
+
+    def distinct(self):
+        present = np.bincount(self.inverse[~self.missing], minlength=len(self.uniques))
+        return list(self.uniques[present > 0])
+
+    def codes(self, table, missing_code):
+        per_value = np.append(_lookup(table, self.uniques), missing_code)
+        return per_value.astype(np.intp)[self.inverse]  # -1 takes the last
+
+
+class _Objects:
+    """An object array: distinct values through a ``dict``, the codes through
+    one ``dict.get`` per row (both C-level loops)."""
+
+    def __init__(self, values):
+        self.values = np.asarray(values).astype(object, copy=False)
+        self.missing = _object_missing(self.values)
+
+    def distinct(self):
+        return list(dict.fromkeys(self.values[~self.missing]))
+
+    def codes(self, table, missing_code):
+        codes = _lookup(table, self.values)
+        codes[self.missing] = missing_code
+        return codes
+
+
+class _PolarsStrings:
+    """A polars String, Categorical or Enum column, read by polars itself."""
+
+    def __init__(self, series):
+        pl = sys.modules["polars"]
+        self.series = series.cast(pl.String)
+        self.missing = self.series.is_null().to_numpy()
+
+    def distinct(self):
+        return self.series.drop_nulls().unique().to_list()
+
+    def codes(self, table, missing_code):
+        pl = sys.modules["polars"]
+        strings = {k: v for k, v in table.items() if isinstance(k, str)}
+        if strings:
+            codes = self.series.replace_strict(
+                list(strings), list(strings.values()), default=0, return_dtype=pl.Int64
+            )
+        else:
+            codes = pl.Series(np.zeros(len(self.series), dtype=np.int64))
+        codes = codes.to_numpy().astype(np.intp)
+        codes[self.missing] = missing_code
+        return codes
+
+
+def _category_column(values):
+    """The reading of a categorical column (see above) that fits its type."""
+    if _is_polars_series(values):
+        pl = sys.modules["polars"]
+        if values.dtype.base_type() in (pl.String, pl.Categorical, pl.Enum):
+            return _PolarsStrings(values)
+        values = values.to_numpy()  # numbers (nulls as NaN), or None in objects
+    elif not isinstance(values, np.ndarray):  # a pandas Series
+        import pandas as pd
+
+        if isinstance(values.dtype, pd.CategoricalDtype):
+            return _Factorized(values.cat.categories.to_numpy(), values.cat.codes)
+        if isinstance(values.dtype, pd.StringDtype):  # strings only
+            inverse, uniques = values.factorize()
+            return _Factorized(uniques, inverse)
+        if isinstance(values.dtype, np.dtype) and values.dtype.kind in _NUMERIC_KINDS:
+            values = values.to_numpy()
+        else:  # object, nullable and other extension dtypes
+            values = values.to_numpy(dtype=object, na_value=None)
+    if values.dtype.kind in _NUMERIC_KINDS:
+        missing = (
+            np.isnan(values)
+            if values.dtype.kind == "f"
+            else np.zeros(values.shape[0], dtype=bool)
+        )
+        return _Factorized.numeric(values, missing)
+    return _Objects(values)
+
+
+# ------------------------------------------------------------------ columns
 @dataclass
 class _Numeric:
     index: int
@@ -117,48 +293,34 @@ class _Categorical:
 
     @classmethod
     def fit(cls, index, values, max_onehot):
-        missing = _missing(values)
-        seen = np.asarray(values, dtype=object)[~missing]
-        levels = _sorted_levels(seen)
-        has_missing = bool(missing.any())
+        column = _category_column(values)
+        levels = _sorted_levels(column.distinct())
+        has_missing = bool(column.missing.any())
         n_slots = len(levels) + int(has_missing)
         return cls(index, levels, has_missing, n_slots <= max_onehot)
 
     def codes(self, values):
         """0 for unknown, ``1..L`` for the levels, ``L + 1`` for missing."""
-        missing = _missing(values)
-        obj = np.asarray(values, dtype=object)
-        lookup = {_key(v): i + 1 for i, v in enumerate(self.levels)}
-        codes = np.fromiter(
-            (lookup.get(_key(v), 0) for v in obj), dtype=np.intp, count=obj.shape[0]
-        )
-        codes[missing] = len(self.levels) + 1 if self.has_missing else 0
-        return codes
+        table = {v: i + 1 for i, v in enumerate(self.levels)}
+        missing_code = len(self.levels) + 1 if self.has_missing else 0
+        return _category_column(values).codes(table, missing_code)
 
 
-def _key(value):
-    """A hashable key equal for equal categories (1 and 1.0 and True differ
-    from '1')."""
-    if isinstance(value, (np.generic,)):
-        value = value.item()
-    return (type(value).__name__ if isinstance(value, str) else "n", value)
-
-
-def _sorted_levels(seen):
-    """Distinct values, sorted (as strings when their types do not compare)."""
-    distinct = {}
-    for v in seen:
-        distinct.setdefault(_key(v), v)
-    values = list(distinct.values())
+def _sorted_levels(distinct):
+    """Distinct values (equal ones merged), sorted (as strings when their
+    types do not compare), as Python scalars."""
+    values = [v.item() if isinstance(v, np.generic) else v for v in distinct]
+    values = list(dict.fromkeys(values))
     try:
         values.sort()
     except TypeError:
         values.sort(key=str)
-    return [v.item() if isinstance(v, np.generic) else v for v in values]
+    return values
 
 
 class TableEncoder:
-    """Encode a table (DataFrame, array or sparse matrix) for a tabular network.
+    """Encode a table (pandas or polars DataFrame, array or sparse matrix) for a
+    tabular network.
 
     Parameters
     ----------
@@ -194,12 +356,19 @@ class TableEncoder:
                     "categorical_features must be 'from_dtype', None or an "
                     f"array-like of names, indices or booleans; got {cf!r}."
                 )
-            if not frame:
+            if not frame:  # as HistGradientBoosting: arrays have no dtypes
                 return np.zeros(n_features, dtype=bool)
-            return np.array([_categorical_dtype(d) for d in X.dtypes], dtype=bool)
+            return _from_dtype(X)
         cf = np.asarray(cf)
         if cf.size == 0:
             return np.zeros(n_features, dtype=bool)
+        if cf.dtype.kind == "O":
+            types = {type(v) for v in cf.ravel()}
+            if types != {str}:
+                raise ValueError(
+                    "categorical_features must be an array-like of bool, int or "
+                    f"str, got: {', '.join(sorted(t.__name__ for t in types))}."
+                )
         if cf.dtype.kind == "b":
             if cf.shape != (n_features,):
                 raise ValueError(
@@ -230,13 +399,14 @@ class TableEncoder:
                 "categorical_features must be an array-like of bool, int or str, "
                 f"got: {cf.dtype.name}."
             )
-        for j in cf:
-            if not -n_features <= j < n_features:
-                raise ValueError(
-                    "categorical_features set as integer indices must be in "
-                    f"[0, n_features - 1], got {j} for {n_features} features."
-                )
-            mask[j] = True
+        cf = cf.ravel()
+        if cf.min() < 0 or cf.max() >= n_features:  # as HistGradientBoosting
+            bad = cf[(cf < 0) | (cf >= n_features)][0]
+            raise ValueError(
+                "categorical_features set as integer indices must be in "
+                f"[0, n_features - 1], got {bad} for {n_features} features."
+            )
+        mask[cf] = True
         return mask
 
     @staticmethod
