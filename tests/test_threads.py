@@ -158,8 +158,8 @@ def test_small_fits_run_on_one_thread(two_threads, monkeypatch, solver):
     assert seen and set(seen) == {1}
     assert _current() == 2
 
-@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_prediction_sizes_the_pool_by_its_rows(two_threads, monkeypatch):
     X, y = load_iris(return_X_y=True)
     clf = MLPClassifierNN(solver="lbfgs", max_iter=3, random_state=0).fit(X, y)
