@@ -37,6 +37,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import benchlib  # noqa: E402
+import roofline  # noqa: E402
 
 sys.path.insert(0, str(benchlib.REPO_ROOT))
 from sknn._core import _fused, training  # noqa: E402
@@ -247,7 +248,7 @@ def main(argv=None):
     parser.add_argument("--dtypes", default="float64,float32")
     parser.add_argument("--blocks", type=int, default=12)
     args = parser.parse_args(argv)
-    table = benchlib.load_roofline().WORKLOADS
+    table = roofline.WORKLOADS
     print(f"sknn kernels: {_fused.describe()}; times in ms per batch")
     for name in args.workloads.split(","):
         workload = benchlib.Workload.from_table(name, table[name])

@@ -5,7 +5,7 @@ public parameters: Adam for a fixed number of epochs (``tol=0``, early stopping
 off), ``shuffle=True``, ``random_state=0``.  For each workload and dtype the
 script reports milliseconds per epoch of each library, their ratio, sknn's
 GFLOP/s, the share of the GEMM-only roofline sknn reaches (the matrix products
-an epoch needs, timed by ``../shared/perf/roofline.py`` in the same rounds),
+an epoch needs, timed by ``roofline.py`` beside it in the same rounds),
 the final training losses and the peak traced memory of one fit of each.
 
 Each round times the roofline and then both libraries, so a drift in the
@@ -33,6 +33,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import benchlib
+import roofline
 
 DEFAULT_REPEATS = {"small": 3}
 DEFAULT_REPEATS_LARGE = 2
@@ -244,7 +245,6 @@ def parse_args(argv, workload_names):
 
 def main(argv=None):
     """Run the benchmark; returns the exit status."""
-    roofline = benchlib.load_roofline()
     args = parse_args(argv, tuple(roofline.WORKLOADS))
     from sklearn.neural_network import MLPClassifier
 

@@ -1,15 +1,13 @@
-"""What the benchmark scripts share: the roofline, workloads, data, reporting.
+"""What the benchmark scripts share: workloads, data, reporting.
 
 ``bench_vs_sklearn.py``, ``bench_predict.py`` and ``batch_breakdown.py`` import
-it from this folder.  The roofline and the workload table are read from
-``../shared/perf/roofline.py`` (relative to the repository root) and nowhere
-else.
+it from this folder.  The workload table and the GEMM-only roofline are in
+``roofline.py`` beside it: the benchmarks need nothing outside the repository.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import os
 import platform
 import sys
@@ -19,7 +17,6 @@ from pathlib import Path
 import numpy as np
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-ROOFLINE_PATH = REPO_ROOT.parent / "shared" / "perf" / "roofline.py"
 OPENBLAS_VARIABLES = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 DTYPES = {"float64": np.float64, "float32": np.float32}
 
@@ -34,30 +31,9 @@ def import_sknn():
     return sknn
 
 
-def load_roofline(path=ROOFLINE_PATH):
-    """The shared roofline module (``WORKLOADS``, ``flops_per_epoch``,
-    ``gemm_epoch_seconds``, ``machine_peak``).
-
-    Raises
-    ------
-    FileNotFoundError
-        When the shared file is not there: the benchmarks have no copy.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(
-            f"{path} not found: the benchmarks read their workloads and the "
-            "roofline from the shared folder beside the repository."
-        )
-    spec = importlib.util.spec_from_file_location("_shared_roofline", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @dataclass(frozen=True)
 class Workload:
-    """One row of the roofline's workload table.
+    """One row of ``roofline.WORKLOADS``.
 
     Attributes
     ----------

@@ -18,6 +18,7 @@ test log-loss.
 # random noise on the same 0-16 scale. A small training set and the useless
 # features make overfitting easy.
 import os
+import sys
 import tempfile
 import time
 import warnings
@@ -96,4 +97,6 @@ fig.tight_layout()
 out_dir = os.environ.get("SKNN_EXAMPLES_OUTPUT", tempfile.gettempdir())
 path = os.path.join(out_dir, "sknn_dropout_digits.png")
 fig.savefig(path, dpi=100)
+if "sphinx_gallery" not in sys.modules:  # a script run, not the docs build
+    print(f"figure saved to {path}")
 # sphinx_gallery_end_ignore

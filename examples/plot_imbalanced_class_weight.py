@@ -15,6 +15,7 @@ without it.
 # ---------------------
 # Two classes, about 5 % positives, with some label noise.
 import os
+import sys
 import tempfile
 import warnings
 
@@ -108,4 +109,6 @@ fig.tight_layout()
 out_dir = os.environ.get("SKNN_EXAMPLES_OUTPUT", tempfile.gettempdir())
 path = os.path.join(out_dir, "sknn_imbalanced_class_weight.png")
 fig.savefig(path, dpi=100)
+if "sphinx_gallery" not in sys.modules:  # a script run, not the docs build
+    print(f"figure saved to {path}")
 # sphinx_gallery_end_ignore

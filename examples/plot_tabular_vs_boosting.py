@@ -21,6 +21,7 @@ time.
 # heating, fuel, sewer, waterfront, new construction and central air
 # (categorical).  The target is the log of the price.
 import os
+import sys
 import tempfile
 import time
 import warnings
@@ -120,5 +121,7 @@ fig.tight_layout()
 out_dir = os.environ.get("SKNN_EXAMPLES_OUTPUT", tempfile.gettempdir())
 path = os.path.join(out_dir, "sknn_tabular_vs_boosting.png")
 fig.savefig(path, dpi=100)
+if "sphinx_gallery" not in sys.modules:  # a script run, not the docs build
+    print(f"figure saved to {path}")
 # sphinx_gallery_end_ignore
 print(pd.DataFrame(results, index=["R2", "fit seconds"]).T)

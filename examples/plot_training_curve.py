@@ -14,6 +14,7 @@ under-fitting easy to spot. Needs matplotlib (``pip install ".[plot]"``).
 # With ``early_stopping=True`` a validation score (R² here) is recorded every
 # epoch next to the training loss.
 import os
+import sys
 import tempfile
 
 import matplotlib
@@ -61,4 +62,6 @@ print(f"best validation epoch: {best_epoch} of {reg.n_iter_}")
 out_dir = os.environ.get("SKNN_EXAMPLES_OUTPUT", tempfile.gettempdir())
 path = os.path.join(out_dir, "sknn_training_curve.png")
 fig.savefig(path, dpi=100)
+if "sphinx_gallery" not in sys.modules:  # a script run, not the docs build
+    print(f"figure saved to {path}")
 # sphinx_gallery_end_ignore

@@ -15,6 +15,7 @@ reaches a threshold, the per-epoch records in ``history_`` are printed, and
 # Data: separate training, validation and test sets
 # -------------------------------------------------
 import os
+import sys
 import tempfile
 
 import matplotlib
@@ -122,4 +123,6 @@ fig.tight_layout()
 out_dir = os.environ.get("SKNN_EXAMPLES_OUTPUT", tempfile.gettempdir())
 path = os.path.join(out_dir, "sknn_validation_callbacks.png")
 fig.savefig(path, dpi=100)
+if "sphinx_gallery" not in sys.modules:  # a script run, not the docs build
+    print(f"figure saved to {path}")
 # sphinx_gallery_end_ignore

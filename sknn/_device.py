@@ -38,10 +38,9 @@ def is_device_array(x):
     """Whether ``x`` is an array of an array-API namespace other than NumPy."""
     if x is None or isinstance(x, (np.ndarray, np.generic)) or sp.issparse(x):
         return False
-    try:
-        import array_api_compat
-    except ImportError:
-        return False
+    # the standalone array-api-compat when installed, else scikit-learn's copy
+    from ._core.array_api import array_api_compat
+
     return array_api_compat.is_array_api_obj(x) and not (
         array_api_compat.is_numpy_array(x)
     )

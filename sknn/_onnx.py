@@ -2,7 +2,16 @@
 
 :func:`register_onnx_converters` tells skl2onnx how to convert
 ``MLPClassifierNN`` and ``MLPRegressorNN``, so ``skl2onnx.to_onnx(model)``
-works for them and for any Pipeline that contains them.  The graph is the
+works for them and for any Pipeline that contains them.  Users need not call
+it: skl2onnx finds converters in its own registry, keyed by the estimator's
+class, and discovers no plug-ins, so ``import sknn`` registers them at once
+when skl2onnx is already imported, and otherwise leaves a finder on
+``sys.meta_path`` that registers them right after ``import skl2onnx`` has run
+(:func:`register_when_skl2onnx_loads`).  sknn itself never imports skl2onnx:
+it takes seconds to import and is an optional extra.  (skl2onnx's other route,
+``onnx_converter``-style methods on the estimator, would bypass its
+classifier parser, which declares the label and probability outputs and the
+ZipMap option.)  The graph is the
 network itself: ``MatMul`` and ``Add`` per layer, every hidden activation
 (identity, logistic, tanh, relu, leaky_relu, elu and GELU's tanh
 approximation) and every output (softmax, logistic for binary and multilabel
@@ -14,13 +23,17 @@ both pairs.  skl2onnx and onnx are the optional ``onnx`` extra.
 
 from __future__ import annotations
 
+import importlib.abc
+import sys
+import warnings
+
 import numpy as np
 
 from . import _onnx_tabular as tabular
 from ._core.activations import _GELU_C, _GELU_K, LEAKY_RELU_SLOPE, _max_exponent
 from ._onnx_common import classifier_outputs, const, labels, node
 
-__all__ = ["register_onnx_converters"]
+__all__ = ["register_onnx_converters", "register_when_skl2onnx_loads"]
 
 
 def _gelu(scope, container, x):
@@ -144,7 +157,10 @@ def register_onnx_converters():
 
     After this call ``skl2onnx.to_onnx`` converts ``MLPClassifierNN``,
     ``MLPRegressorNN``, ``TabularMLPClassifier`` and ``TabularMLPRegressor``,
-    alone or inside a Pipeline.  Classifiers output the label and the
+    alone or inside a Pipeline.  ``import sknn`` arranges for it to run as
+    soon as skl2onnx is imported, so an explicit call is only needed where
+    that was switched off (another finder loaded skl2onnx, say); calling it
+    again is harmless.  Classifiers output the label and the
     probabilities (a ZipMap of them unless ``options={"zipmap": False}``).
 
     A tabular model reads one float tensor of all columns, or one ``(n, 1)``
@@ -187,3 +203,97 @@ def register_onnx_converters():
         tabular.regressor_shape,
         tabular.convert_regressor,
     )
+
+
+_SKL2ONNX = "skl2onnx"
+
+
+def _register_after_import():
+    """Register the converters once skl2onnx has loaded; a failure warns
+    instead of breaking the user's ``import skl2onnx``."""
+    try:
+        register_onnx_converters()
+    except Exception as exc:  # an skl2onnx release with another API, say
+        warnings.warn(
+            f"sknn could not register its ONNX converters with skl2onnx ({exc!r}); "
+            "skl2onnx.to_onnx will not convert sknn estimators. Call "
+            "sknn.register_onnx_converters() to see the full error.",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+
+
+class _RegisteringLoader(importlib.abc.Loader):
+    """skl2onnx's own loader, plus the registration after its ``exec_module``.
+
+    The module gets its own loader back before it runs, so that nothing of
+    this wrapper stays visible in ``skl2onnx.__loader__`` or ``__spec__``.
+    """
+
+    def __init__(self, loader):
+        self._loader = loader
+
+    def create_module(self, spec):
+        return self._loader.create_module(spec)
+
+    def exec_module(self, module):
+        module.__loader__ = self._loader
+        if module.__spec__ is not None:
+            module.__spec__.loader = self._loader
+        self._loader.exec_module(module)
+        _register_after_import()
+
+
+class _Skl2onnxFinder(importlib.abc.MetaPathFinder):
+    """A ``sys.meta_path`` entry that only watches for ``import skl2onnx``.
+
+    Every other name is left to the next finders at once (``None``).  For
+    skl2onnx it asks the other finders for the spec, wraps its loader in
+    :class:`_RegisteringLoader` and leaves ``sys.meta_path``: it acts once.
+    """
+
+    _searching = False  # set while the other finders are asked
+
+    def find_spec(self, fullname, path=None, target=None):
+        if fullname != _SKL2ONNX or self._searching:
+            return None
+        self._searching = True  # a finder that asks sys.meta_path in turn
+        try:
+            for finder in list(sys.meta_path):
+                find = getattr(finder, "find_spec", None)
+                if finder is self or find is None:
+                    continue
+                spec = find(fullname, path, target)
+                if spec is not None:
+                    break
+            else:
+                return None  # not installed: the import fails as it would anyway
+        finally:
+            self._searching = False
+        _remove_finder()
+        if spec.loader is None or not hasattr(spec.loader, "exec_module"):
+            return spec  # a loader of the old protocol: left alone
+        spec.loader = _RegisteringLoader(spec.loader)
+        return spec
+
+
+def _remove_finder():
+    sys.meta_path[:] = [f for f in sys.meta_path if not isinstance(f, _Skl2onnxFinder)]
+
+
+def register_when_skl2onnx_loads():
+    """Make ``skl2onnx.to_onnx`` convert sknn's estimators without a call to
+    :func:`register_onnx_converters` (``import sknn`` calls this).
+
+    When skl2onnx is already imported the converters are registered now;
+    otherwise a finder on ``sys.meta_path`` registers them right after the
+    first ``import skl2onnx`` (or of any of its submodules) has run.  Neither
+    imports skl2onnx.  Calling it again installs no second finder.
+    """
+    if _SKL2ONNX in sys.modules:
+        _register_after_import()
+    elif not any(isinstance(f, _Skl2onnxFinder) for f in sys.meta_path):
+        sys.meta_path.insert(0, _Skl2onnxFinder())
+
+
+register_when_skl2onnx_loads()

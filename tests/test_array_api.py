@@ -519,3 +519,102 @@ def test_tabular_warm_start_and_partial_fit_equal_the_numpy_path(xp, table, Est)
     out = dev.predict(Xd)
     _same_namespace(out, Xd)
     np.testing.assert_allclose(_numpy(out), ref.predict(X), atol=1e-10)
+
+
+# ---------------------------------------------- without array-api-compat
+# scikit-learn ships its own copy of array-api-compat
+# (sklearn.externals.array_api_compat); sknn falls back to it when the
+# standalone package (the array-api extra) is missing. The missing package is
+# simulated in a fresh interpreter: ``sys.modules["array_api_compat"] = None``
+# makes every ``import array_api_compat`` raise ImportError, as if it were not
+# installed, before sknn is imported.
+WITHOUT_COMPAT = """
+import json
+import sys
+import warnings
+
+sys.modules["array_api_compat"] = None  # as if array-api-compat were missing
+
+import numpy as np
+import sklearn
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.externals import array_api_compat as vendored
+
+from sknn import MLPClassifierNN, TabularMLPRegressor
+from sknn._core import array_api
+from sknn._device import is_device_array
+
+xp = __import__(sys.argv[1])
+rng = np.random.default_rng(0)
+X = rng.normal(size=(120, 5))
+y = (X[:, 0] > 0).astype(np.int64)
+out = {"uses_vendored": array_api.array_api_compat is vendored}
+warnings.simplefilter("ignore", ConvergenceWarning)
+for name, est, target in [
+    ("drop-in", MLPClassifierNN((8,), max_iter=3, random_state=0), y),
+    # dropout masks and data-dependent initialisation differ by namespace
+    ("tabular", TabularMLPRegressor(hidden_layer_sizes=(8,), **{exact}), X[:, 1]),
+]:
+    ref = sklearn.base.clone(est).fit(X, target)
+    with sklearn.config_context(array_api_dispatch=True):
+        Xd = xp.asarray(X)
+        out["device_array"] = is_device_array(Xd)
+        dev = est.fit(Xd, xp.asarray(target))
+        pred = dev.predict(Xd)
+    out[name] = {
+        "same_namespace": type(pred).__module__.split(".")[0] == xp.__name__,
+        "loss_gap": float(np.max(np.abs(
+            np.asarray(dev.loss_curve_) - np.asarray(ref.loss_curve_)))),
+        "pred_gap": float(np.max(np.abs(
+            array_api.to_numpy(pred).astype(float) - ref.predict(X)))),
+    }
+print(json.dumps(out))
+"""
+
+
+@pytest.mark.parametrize("namespace", [p.id for p in NAMESPACES])
+def test_fit_without_array_api_compat_uses_scikit_learns_copy(namespace):
+    import json
+    import subprocess
+    import sys
+
+    pytest.importorskip(namespace)
+    pytest.importorskip("sklearn.externals.array_api_compat")
+    env = dict(os.environ, SCIPY_ARRAY_API="1")
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            WITHOUT_COMPAT.replace("{exact}", repr(EXACT)),
+            namespace,
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+    assert run.returncode == 0, run.stderr
+    result = json.loads(run.stdout.strip().splitlines()[-1])
+    assert result["uses_vendored"] and result["device_array"]
+    for pair in ("drop-in", "tabular"):
+        assert result[pair]["same_namespace"], result
+        assert result[pair]["loss_gap"] < 1e-9, result
+        assert result[pair]["pred_gap"] < 1e-9, result
+
+
+def test_device_array_check_follows_the_resolved_package(monkeypatch):
+    """``is_device_array`` asks the package the core resolved (standalone or
+    scikit-learn's), not a fresh ``import array_api_compat`` that a missing
+    extra would turn into a silent False."""
+    xp = pytest.importorskip("array_api_strict")
+    import sys
+
+    from sklearn.externals import array_api_compat as vendored
+
+    from sknn import _device
+    from sknn._core import array_api
+
+    monkeypatch.setitem(sys.modules, "array_api_compat", None)
+    monkeypatch.setattr(array_api, "array_api_compat", vendored)
+    assert _device.is_device_array(xp.asarray([1.0, 2.0]))
+    assert not _device.is_device_array(np.asarray([1.0, 2.0]))

@@ -1,29 +1,27 @@
 """Smoke tests of the developer benchmark scripts under benchmarks/."""
 
 import importlib.util
+import os
 import re
+import shutil
+import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+import sknn
 from sknn._core import _fused
 from sknn._core.network import Network
 
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 
 
-ROOFLINE = BENCHMARKS.parents[1] / "shared" / "perf" / "roofline.py"
-
-
 def _load(name):
     path = BENCHMARKS / f"{name}.py"
     if not path.is_file():  # pragma: no cover - an sdist without benchmarks/
         pytest.skip(f"{path} not found")
-    needs_roofline = name not in ("bench_predict", "tabular", "tabular_data", "gpu")
-    if needs_roofline and not ROOFLINE.is_file():  # pragma: no cover
-        pytest.skip(f"the shared roofline {ROOFLINE} is not beside this checkout")
     spec = importlib.util.spec_from_file_location(f"_bench_{name}", path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # dataclasses look their module up there
@@ -187,3 +185,82 @@ def test_gpu_benchmark_runs_on_cpu_tensors(capsys):
     assert cells[("torch-loop", "float32")][5].strip() == "1.00x"
     assert "not run: cupy" in out
     assert gpu.epoch_flops(10, [3, 4, 2]) == 2 * 10 * (12 + 8) * 2 + 2 * 10 * 8
+
+
+# The benchmark folder on its own: every script starts from a copy of it with
+# nothing beside it (no ../shared), as in a fresh clone. tabular_data.py is a
+# data module whose main takes no options and loads all 20 tables, and
+# benchlib.py is a library: both are imported instead.
+MODULES_NOT_SCRIPTS = ("benchlib", "tabular_data")
+SCRIPTS = sorted(
+    path.stem
+    for path in BENCHMARKS.glob("*.py")
+    if path.stem not in MODULES_NOT_SCRIPTS
+    and 'if __name__ == "__main__"' in path.read_text(encoding="utf-8")
+)
+
+
+@pytest.fixture(scope="module")
+def lone_benchmarks(tmp_path_factory):
+    """A copy of benchmarks/ in an otherwise empty folder, and the
+    environment to run it in (sknn importable, one BLAS thread)."""
+    if not BENCHMARKS.is_dir():  # pragma: no cover - an sdist without benchmarks/
+        pytest.skip(f"{BENCHMARKS} not found")
+    root = tmp_path_factory.mktemp("clone")
+    copy = root / "benchmarks"
+    shutil.copytree(BENCHMARKS, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    assert not (root.parent / "shared").exists() and not (root / "shared").exists()
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(Path(sknn.__file__).resolve().parents[1])
+    env["OMP_NUM_THREADS"] = env["OPENBLAS_NUM_THREADS"] = "1"
+    return copy, env
+
+
+def test_every_script_is_found():
+    assert {"bench_vs_sklearn", "bench_predict", "batch_breakdown", "roofline"} <= (
+        set(SCRIPTS)
+    )
+
+
+@pytest.mark.parametrize("script", SCRIPTS)
+def test_script_help_runs_from_a_lone_copy(lone_benchmarks, script):
+    copy, env = lone_benchmarks
+    run = subprocess.run(
+        [sys.executable, str(copy / f"{script}.py"), "--help"],
+        cwd=copy.parent,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.startswith("usage:"), run.stdout
+    assert "Traceback" not in run.stderr, run.stderr
+
+
+@pytest.mark.parametrize("module", MODULES_NOT_SCRIPTS)
+def test_module_imports_from_a_lone_copy(lone_benchmarks, module):
+    if module == "tabular_data":
+        pytest.importorskip("pandas")
+    copy, env = lone_benchmarks
+    run = subprocess.run(
+        [sys.executable, "-c", f"import {module}"],
+        cwd=copy,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stderr
+
+
+def test_roofline_counts_and_times_the_products():
+    """The roofline's FLOP count is the products' sum, and one timed epoch of
+    a tiny workload takes a positive, finite time."""
+    roofline = _load("roofline")
+    # (5 -> 4 -> 3): first layer two products, second three, 2 m a b each
+    expected = 2 * (2 * 10 * 5 * 4) + 3 * (2 * 10 * 4 * 3)
+    assert roofline.flops_per_epoch(10, 5, 3, (4,)) == expected
+    seconds = roofline.gemm_epoch_seconds(64, 5, 3, (4,), 16, np.float32, reps=1)
+    assert 0 < seconds < 10
+    assert set(roofline.WORKLOADS) == {"tabular", "wide", "small"}

@@ -38,6 +38,11 @@ import functools
 
 import numpy as np
 
+try:  # the standalone package (the array-api extra)
+    import array_api_compat
+except ImportError:  # scikit-learn's vendored copy (scikit-learn >= 1.6)
+    from sklearn.externals import array_api_compat
+
 from .activations import _GELU_C, _GELU_K, LEAKY_RELU_SLOPE, Activation, _max_exponent
 from .backend_base import Backend
 
@@ -46,20 +51,11 @@ __all__ = ["ArrayAPIBackend", "backend_of", "namespace_of", "to_numpy"]
 
 def namespace_of(x):
     """The array-API namespace of ``x`` (``array_api_compat``'s wrapper)."""
-    try:
-        import array_api_compat
-    except ImportError as exc:  # pragma: no cover - an extra of the GPU path
-        raise ImportError(
-            f"Training on {type(x).__module__}.{type(x).__name__} arrays needs "
-            "array-api-compat: pip install 'sknn[array-api]'."
-        ) from exc
     return array_api_compat.array_namespace(x)
 
 
 def _library(xp):
     """``'torch'``, ``'cupy'`` or ``'generic'``: which helpers ``xp`` gets."""
-    import array_api_compat
-
     if array_api_compat.is_torch_namespace(xp):
         return "torch"
     if array_api_compat.is_cupy_namespace(xp):
@@ -85,8 +81,6 @@ def to_numpy(x):
 
 def backend_of(x):
     """The :class:`ArrayAPIBackend` of ``x``'s namespace and device."""
-    import array_api_compat
-
     return _backend(namespace_of(x), array_api_compat.device(x))
 
 
