@@ -40,8 +40,12 @@ import numpy as np
 
 try:  # the standalone package (the array-api extra)
     import array_api_compat
+
+    _VENDORED = False
 except ImportError:  # scikit-learn's vendored copy (scikit-learn >= 1.6)
     from sklearn.externals import array_api_compat
+
+    _VENDORED = True
 
 from .activations import _GELU_C, _GELU_K, LEAKY_RELU_SLOPE, Activation, _max_exponent
 from .backend_base import Backend
@@ -50,7 +54,18 @@ __all__ = ["ArrayAPIBackend", "backend_of", "namespace_of", "to_numpy"]
 
 
 def namespace_of(x):
-    """The array-API namespace of ``x`` (``array_api_compat``'s wrapper)."""
+    """The array-API namespace of ``x`` (``array_api_compat``'s wrapper).
+
+    scikit-learn's vendored copy serves NumPy-backed namespaces
+    (``array_api_strict``); its PyTorch wrapper refuses the Python scalars
+    sknn's element-wise code passes, so tensors need the standalone package.
+    """
+    if _VENDORED and array_api_compat.is_torch_array(x):
+        raise ImportError(
+            "Training on PyTorch tensors needs the array-api-compat package "
+            "(scikit-learn's own copy of it cannot run sknn's tensor code): "
+            "pip install 'sknn[array-api]'."
+        )
     return array_api_compat.array_namespace(x)
 
 
