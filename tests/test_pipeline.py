@@ -13,6 +13,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from _common import RECORD_KEYS
 from sklearn.base import clone, is_classifier
 from sklearn.exceptions import ConvergenceWarning
 
@@ -24,15 +25,6 @@ from sknn import (
     TrainingCurveDisplay,
 )
 from sknn._fitdata import NON_FINITE, class_weight_vector, split_rows
-
-RECORD_KEYS = {
-    "epoch",
-    "train_loss",
-    "val_score",
-    "val_loss",
-    "learning_rate",
-    "seconds",
-}
 
 
 def _data(n=160, seed=0):
