@@ -12,8 +12,10 @@ missing value.  Then:
   codes for the categorical ones (0 for a category unseen in fit), one-hot
   columns or code columns, concatenated in the encoder's order;
 - the network, one emitter per core layer type (:data:`_LAYERS`);
-- the output: softmax probabilities (the mean over an ensemble's members)
-  and the label of the largest, or the regression targets unstandardised.
+- the output activation of the loss (:data:`_OUTPUTS`: softmax, or ``exp``
+  for the log-link regression losses);
+- the output: probabilities (the mean over an ensemble's members) and the
+  label of the largest, or the regression targets scaled back.
 
 :func:`sknn._onnx.register_onnx_converters` registers these converters with
 the drop-in pair's.
@@ -24,6 +26,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import _onnx_common as common
+from ._core.activations import _max_exponent
 from ._core.blocks import _SELU_A, _SELU_L, ParametricActivation, ScaledDense
 from ._core.embeddings import CategoricalEmbedding, FeatureScale, PeriodicEmbedding
 from ._core.ensemble import EnsembleExpand, MemberHead
@@ -289,13 +292,36 @@ def _emitter(layer):
     raise NotImplementedError(f"no ONNX form for layer {type(layer).__name__}")
 
 
+def _exp(g, z):
+    """``exp(min(z, top))``: the core's ``exp`` output clips ``z`` at the
+    largest exponent whose ``exp`` is finite (float32's: the graph's)."""
+    top = g.const(np.asarray(_max_exponent(np.float32), np.float64))
+    return g.node("Exp", [g.node("Min", [z, top], "z_top")], "exp")
+
+
+_OUTPUTS = {
+    "identity": lambda g, z: z,
+    "logistic": lambda g, z: g.node("Sigmoid", [z], "logistic"),
+    "softmax": lambda g, z: g.node("Softmax", [z], "softmax", axis=1),
+    "exp": _exp,
+}
+"""The ONNX form of each output activation of ``OUTPUT_ACTIVATIONS``, by name:
+``emit(graph, z) -> act(z)``."""
+
+
+def _output(g, name, z):
+    emit = _OUTPUTS.get(name)
+    if emit is None:
+        raise NotImplementedError(f"no ONNX form for output activation {name!r}")
+    return emit(g, z)
+
+
 def _network_output(g, model, x):
     """The network's output activations, members averaged."""
     net = model._net
     for layer, P in zip(net.layers, net.layer_views(model._params)):
         x = _emitter(layer)(g, layer, P, x, net.members)
-    if net.out_activation.name == "softmax":
-        x = g.node("Softmax", [x], "softmax", axis=1)
+    x = _output(g, net.out_activation.name, x)
     k = net.members
     if k > 1:  # the members' mean, as a product: no opset-dependent ReduceMean
         width = net.layer_units[-1]  # one member's outputs

@@ -305,13 +305,24 @@ class TabularMLPRegressor(RegressorMixin, _TabularRegressorTargets, _TabularBase
     """An MLP regressor for real tables, taking a DataFrame as it is.
 
     The table handling and the network are those of
-    :class:`TabularMLPClassifier`; the targets are standardised for training
-    and predictions transformed back.  The loss is half the squared error.
+    :class:`TabularMLPClassifier`; the targets are scaled for training and
+    predictions transformed back.  The loss is one of
+    ``HistGradientBoostingRegressor``'s, under its names.
 
     Parameters
     ----------
     hidden_layer_sizes : array-like of int, default=(256, 256)
     activation : {'selu', 'mish', 'relu'}, default='mish'
+    loss : {'squared_error', 'absolute_error', 'gamma', 'poisson', \
+'quantile'}, default='squared_error'
+        The loss to train and to choose the best epoch with: half the squared
+        error, the absolute error, half the gamma deviance, half the Poisson
+        deviance, or the pinball loss of the quantile ``quantile``.  'gamma'
+        and 'poisson' predict through ``exp`` (a log link; 'gamma' requires
+        ``y > 0``, 'poisson' ``y >= 0``) and divide the targets by their mean
+        for training; the others standardise them.
+    quantile : float, default=None
+        The quantile that ``loss='quantile'`` estimates, in (0, 1).
     parametric_activation, feature_scale, numerical_embedding, n_frequencies, \
 embedding_dim, categorical_features, max_onehot, categorical_embedding_dim, \
 parametrization, n_ensemble, dropout, dropout_schedule, learning_rate_init, \
@@ -319,8 +330,9 @@ learning_rate, beta_1, beta_2, weight_decay, batch_size, max_iter, \
 validation_fraction, select_best, dtype, random_state, verbose, warm_start, \
 callbacks, progress_bar
         As in :class:`TabularMLPClassifier`; the best epoch is the one of
-        lowest validation squared error, which ``verbose`` prints; a warm
-        start keeps the target scaling too.
+        lowest validation loss (``loss``), which ``verbose`` prints under the
+        loss's name; a warm start keeps the target scaling too (so it keeps a
+        log link or none).
 
     Attributes
     ----------
@@ -329,10 +341,10 @@ callbacks, progress_bar
     is_categorical_ : ndarray of bool of shape (`n_features_in_`,)
     n_outputs_ : int
     n_iter_, t_, loss_, loss_curve_, history_, best_epoch_, best_loss_
-        As in :class:`TabularMLPClassifier`; the losses are half the squared
-        error of the standardised targets.
+        As in :class:`TabularMLPClassifier`; the losses are ``loss`` on the
+        scaled targets.
     validation_scores_ : list of float or None
-        Negated validation loss (on standardised targets) of every epoch.
+        Negated validation loss (on scaled targets) of every epoch.
     best_validation_score_ : float or None
 
     Examples
@@ -345,11 +357,23 @@ callbacks, progress_bar
     True
     """
 
+    _parameter_constraints: dict = {
+        **_TabularBase._parameter_constraints,
+        "loss": [
+            StrOptions(
+                {"squared_error", "absolute_error", "poisson", "gamma", "quantile"}
+            )
+        ],
+        "quantile": [Interval(Real, 0, 1, closed="both"), None],
+    }
+
     def __init__(
         self,
         hidden_layer_sizes=(256, 256),
         activation="mish",
         *,
+        loss="squared_error",
+        quantile=None,
         parametric_activation=True,
         feature_scale=True,
         numerical_embedding="periodic",
@@ -380,6 +404,8 @@ callbacks, progress_bar
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
+        self.loss = loss
+        self.quantile = quantile
         self.parametric_activation = parametric_activation
         self.feature_scale = feature_scale
         self.numerical_embedding = numerical_embedding
@@ -432,6 +458,7 @@ callbacks, progress_bar
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True
+        tags.target_tags.positive_only = self.loss in ("poisson", "gamma")
         return tags
 
     def fit(self, X, y, sample_weight=None, *, X_val=None, y_val=None,

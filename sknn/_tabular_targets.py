@@ -2,22 +2,28 @@
 
 Mixins of :class:`sknn._tabular_base._TabularBase` (as :mod:`sknn._targets`
 is for the drop-in pair): checking and encoding ``y`` (label-smoothed one-hot
-columns, or standardised values), the validation targets, class weights,
-what the split stratifies on, and the predict methods.
+columns, or scaled values), the validation targets, class weights, what the
+split stratifies on, the network's loss, and the predict methods.
 """
 
 from __future__ import annotations
 
+from numbers import Real
+
 import numpy as np
 from sklearn.preprocessing import LabelEncoder
+from sklearn.utils import check_scalar
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import column_or_1d
+from sklearn.utils.validation import _assert_all_finite, column_or_1d
 
 from ._core.array_api import backend_of
+from ._core.losses import LOSSES
 from ._device import is_device_array, to_host
 from ._fitdata import check_known_classes, class_weight_vector
 
 __all__ = ["_TabularClassifierTargets", "_TabularRegressorTargets"]
+
+_POISSON_Y = "loss='poisson' requires non-negative y and sum(y) > 0."
 
 
 class _TabularClassifierTargets:
@@ -27,6 +33,9 @@ class _TabularClassifierTargets:
 
     def _check_y(self, y, n_samples):
         y = column_or_1d(y, warn=True)
+        # NaN or infinite labels are scikit-learn's error, before they reach
+        # the label-type check (which would cast them)
+        _assert_all_finite(y, input_name="y")
         if n_samples is not None and y.shape[0] != n_samples:
             raise ValueError(
                 f"Found input variables with inconsistent numbers of samples: "
@@ -109,10 +118,40 @@ class _TabularClassifierTargets:
         return self.classes_[np.argmax(P, axis=1)]
 
 
-class _TabularRegressorTargets:
-    """Values: standardised for training, transformed back in ``predict``."""
+# the regressor's losses whose link is the log: positive predictions, targets
+# divided by a positive scale and not centred
+_LOG_LINK = ("poisson", "gamma")
 
-    _loss = "squared_error"
+
+class _TabularRegressorTargets:
+    """Values: scaled for training, transformed back in ``predict``.
+
+    The network trains the loss ``self.loss`` (``quantile``'s pinball loss
+    with ``alpha=self.quantile``).  Its targets are standardised (centred,
+    divided by the standard deviation) for the identity-link losses, which
+    are all scale-equivariant, and divided by their mean for the log-link
+    ones (``poisson``, ``gamma``), whose loss keeps its form under a positive
+    scale; predictions are transformed back exactly.
+    """
+
+    @property
+    def _loss(self):
+        """The core loss the network trains, from ``loss`` and ``quantile``."""
+        if self.loss == "quantile":
+            return LOSSES["quantile"].bind(alpha=self.quantile)
+        return self.loss
+
+    def _check_fit_options(self, incremental):
+        super()._check_fit_options(incremental)
+        if self.loss == "quantile":  # HistGradientBoosting's errors
+            check_scalar(
+                self.quantile,
+                "quantile",
+                target_type=Real,
+                min_val=0,
+                max_val=1,
+                include_boundaries="neither",
+            )
 
     def _check_y(self, y, n_samples):
         y = np.asarray(y, dtype=np.float64)
@@ -125,27 +164,50 @@ class _TabularRegressorTargets:
             )
         if not np.isfinite(y).all():
             raise ValueError("Input y contains NaN or infinity.")
+        if self.loss == "gamma" and not (y > 0).all():
+            raise ValueError("loss='gamma' requires strictly positive y.")
+        if self.loss == "poisson" and (y < 0).any():
+            raise ValueError(_POISSON_Y)
         return y
 
     def _targets(self, y, first_pass, incremental):
-        """Standardised targets; a first fit learns the scaling, later calls
-        reuse it."""
+        """Scaled targets; a first fit learns the scaling, later calls reuse
+        it (and need a loss of the same link)."""
+        link = "log" if self.loss in _LOG_LINK else "identity"
         if first_pass:
             self._y_1d = y.ndim == 1
             Y = y.reshape(y.shape[0], -1)
-            self._y_mean = Y.mean(axis=0)
-            # the standard deviation of the deviations scaled to at most 1, so
-            # that targets near the float64 limit do not overflow it
-            dev = Y - self._y_mean
-            top = np.abs(dev).max(axis=0)
-            top = np.where(top > 0, top, 1.0)
-            std = (dev / top).std(axis=0) * top
-            self._y_scale = np.where(std > 0, std, 1.0)
+            if link == "log":
+                if not Y.sum() > 0:
+                    raise ValueError(_POISSON_Y)
+                # the mean of the targets scaled to at most 1, as below
+                top = Y.max(axis=0)
+                top = np.where(top > 0, top, 1.0)
+                mean = (Y / top).mean(axis=0) * top
+                self._y_mean = np.zeros_like(mean)
+                self._y_scale = np.where(mean > 0, mean, 1.0)
+            else:
+                self._y_mean = Y.mean(axis=0)
+                # the standard deviation of the deviations scaled to at most
+                # 1, so that targets near the float64 limit do not overflow it
+                dev = Y - self._y_mean
+                top = np.abs(dev).max(axis=0)
+                top = np.where(top > 0, top, 1.0)
+                std = (dev / top).std(axis=0) * top
+                self._y_scale = np.where(std > 0, std, 1.0)
+            self._y_link = link
+        elif link != self.__dict__.get("_y_link", "identity"):
+            raise ValueError(
+                f"loss={self.loss!r} needs a {link} link, but the fitted target "
+                "scaling is for the other one; warm_start and partial_fit keep "
+                "the scaling of the first fit: fit anew to change between "
+                "('poisson', 'gamma') and the other losses."
+            )
         return self._standardise(y, "y")
 
     def _standardise(self, y, name):
-        """``y`` as the network's standardised 2D targets; its shape must be
-        that of the fitted targets."""
+        """``y`` as the network's scaled 2D targets; its shape must be that of
+        the fitted targets."""
         Y = y.reshape(y.shape[0], -1)
         mean = to_host(self._y_mean)
         if (y.ndim == 1) != self._y_1d or Y.shape[1] != mean.shape[0]:

@@ -1,20 +1,41 @@
-"""Tests of sknn._core.losses: values, weighting and the canonical-link gradient."""
+"""Tests of sknn._core.losses: values, weighting, the output deltas (the
+canonical-link ``P - Y`` and the others' own) and parameterised losses."""
 
 import math
 
 import numpy as np
 import pytest
+from sklearn.utils._param_validation import InvalidParameterError
 
 from sknn._core.activations import OUTPUT_ACTIVATIONS
-from sknn._core.losses import LOSSES, weighted_mean
+from sknn._core.backend import NUMPY
+from sknn._core.losses import LOSSES, Loss, LossTable, weighted_mean
+from sknn._core.network import Network
+from sknn._core.registry import lookup
 
-LOSS_NAMES = ["log_loss", "binary_log_loss", "squared_error", "poisson"]
-CANONICAL = {
+OUTPUT = {
     "log_loss": "softmax",
     "binary_log_loss": "logistic",
     "squared_error": "identity",
     "poisson": "exp",
+    "absolute_error": "identity",
+    "quantile": "identity",
+    "gamma": "exp",
 }
+CANONICAL = {"log_loss", "binary_log_loss", "squared_error", "poisson"}
+# every registry entry, and the pinball loss bound to other quantiles
+LOSS_NAMES = sorted(LOSSES) + ["quantile(alpha=0.9)", "quantile(alpha=0.2)"]
+REGRESSION = [
+    name for name in LOSS_NAMES if OUTPUT[name.split("(")[0]] in ("identity", "exp")
+]
+
+
+def _family(name):
+    return name.split("(")[0]
+
+
+def _alpha(name):
+    return LOSSES[name].params[0][1] if _family(name) == "quantile" else None
 
 
 def _ref_per_sample(name, Y, P):
@@ -35,8 +56,28 @@ def _ref_per_sample(name, Y, P):
                 s += 0.5 * (p - y) ** 2
             elif name == "poisson":
                 s += (y * math.log(y / p) if y else 0.0) - y + p
+            elif name == "absolute_error":
+                s += abs(p - y)
+            elif _family(name) == "quantile":
+                a = _alpha(name)
+                s += a * (y - p) if y >= p else (1 - a) * (p - y)
+            elif name == "gamma":
+                s += math.log(p / y) + y / p - 1
         out[i] = s
     return out
+
+
+def _ref_delta(name, Y, P):
+    """dL/dZ of one sample's loss, written from the formulas."""
+    family = _family(name)
+    if name in CANONICAL:
+        return P - Y
+    if family == "absolute_error":
+        return np.sign(P - Y)
+    if family == "quantile":
+        return np.where(P > Y, 1 - _alpha(name), -_alpha(name))
+    assert family == "gamma"
+    return 1 - Y / P
 
 
 def _problem(name, n=7, k=3, seed=0):
@@ -47,8 +88,10 @@ def _problem(name, n=7, k=3, seed=0):
         Y = np.eye(k)[rng.integers(0, k, n)]
     elif name == "binary_log_loss":
         Y = rng.integers(0, 2, (n, k)).astype(float)
-    elif name == "squared_error":
+    elif OUTPUT[_family(name)] == "identity":
         Y = rng.standard_normal((n, k))
+    elif name == "gamma":
+        Y = rng.gamma(2.0, 1.0, (n, k))
     else:
         Y = rng.poisson(2.0, (n, k)).astype(float)
         Y[0, 0] = 0.0  # a zero count exercises the 0 * log 0 convention
@@ -56,14 +99,17 @@ def _problem(name, n=7, k=3, seed=0):
 
 
 def _P(name, Z):
-    return OUTPUT_ACTIVATIONS[CANONICAL[name]].forward(Z.copy())
+    return OUTPUT_ACTIVATIONS[OUTPUT[_family(name)]].forward(Z.copy())
 
 
 def test_registry_pairs():
-    assert set(LOSSES) == set(LOSS_NAMES)
+    assert set(LOSSES) == set(OUTPUT)
     for name, loss in LOSSES.items():
         assert loss.name == name
-        assert loss.out_activation == CANONICAL[name]
+        assert loss.family == name
+        assert loss.out_activation == OUTPUT[name]
+        # the canonical pairs' delta is P - Y; every other loss writes its own
+        assert (loss.delta is None) == (name in CANONICAL)
 
 
 @pytest.mark.parametrize("name", LOSS_NAMES)
@@ -72,7 +118,7 @@ def test_per_sample_and_value_match_reference(name):
     P = _P(name, Z)
     ref = _ref_per_sample(name, Y, P)
     loss = LOSSES[name]
-    per = loss.per_sample(Y, P)
+    per = loss.sample_losses(Y, P)
     assert per.shape == (Y.shape[0],)
     np.testing.assert_allclose(per, ref, rtol=1e-12, atol=1e-14)
     value = loss.value(Y, P)
@@ -90,7 +136,7 @@ def test_inputs_not_modified(name):
     np.testing.assert_array_equal(P, P0)
 
 
-@pytest.mark.parametrize("name", ["squared_error", "poisson"])
+@pytest.mark.parametrize("name", REGRESSION)
 def test_perfect_prediction_of_regression_losses_is_zero(name):
     rng = np.random.default_rng(1)
     Y = rng.uniform(0.5, 3.0, (5, 2))
@@ -149,8 +195,9 @@ def test_weighted_mean():
 
 @pytest.mark.parametrize("weighted", [False, True])
 @pytest.mark.parametrize("name", LOSS_NAMES)
-def test_canonical_link_gradient(name, weighted):
-    """d loss.value(Y, act(Z)) / dZ == s_i (P - Y) / sum(s) for canonical pairs."""
+def test_output_delta_is_the_gradient(name, weighted):
+    """d loss.value(Y, act(Z)) / dZ == s_i delta_i / sum(s): ``P - Y`` for the
+    canonical pairs, the loss's own delta for the others."""
     Y, Z = _problem(name, n=5, k=3, seed=6)
     n = len(Y)
     w = np.random.default_rng(7).uniform(0.2, 2.0, n) if weighted else None
@@ -167,12 +214,56 @@ def test_canonical_link_gradient(name, weighted):
         Zm[idx] -= h
         G[idx] = (f(Zp) - f(Zm)) / (2 * h)
     P = _P(name, Z)
-    expected = P - Y
+    D = loss.delta_into(Y, P, np.full_like(P, np.nan), NUMPY)
+    np.testing.assert_allclose(D, _ref_delta(name, Y, P), rtol=1e-12)
+    expected = D
     if w is None:
         expected /= n
     else:
         expected *= w[:, None] / w.sum()
     np.testing.assert_allclose(G, expected, rtol=1e-5, atol=1e-8)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("name", LOSS_NAMES)
+def test_delta_keeps_the_dtype_and_inputs(name, dtype):
+    Y, Z = _problem(name, seed=9)
+    Y, P = Y.astype(dtype), _P(name, Z).astype(dtype)
+    Y0, P0 = Y.copy(), P.copy()
+    D = np.empty_like(P)
+    assert LOSSES[name].delta_into(Y, P, D, NUMPY) is D
+    assert D.dtype == dtype
+    np.testing.assert_array_equal(Y, Y0)
+    np.testing.assert_array_equal(P, P0)
+    np.testing.assert_allclose(D, _ref_delta(name, Y, P), rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("name", REGRESSION)
+def test_network_gradient_finite_differences(name, weighted):
+    """``Network.loss_grad`` of a two-layer MLP against central differences
+    of its own objective, for every regression loss."""
+    rng = np.random.default_rng(10)
+    net = Network([4, 5, 2], "tanh", name)
+    params = net.init_params(rng)
+    X = rng.normal(size=(7, 4))
+    Y, _ = _problem(name, n=7, k=2, seed=11)
+    sw = rng.uniform(0.3, 2.0, 7) if weighted else None
+    grad, scratch = np.empty_like(params), np.empty_like(params)
+    value = net.loss_grad(params, X, Y, grad, sample_weight=sw, alpha=0.1)
+    P = net.predict(params, X)
+    penalty = 0.1 * net.l2_penalty(params) / (7 if sw is None else sw.sum())
+    assert value == pytest.approx(LOSSES[name].value(Y, P, sw) + penalty)
+
+    def objective(p):
+        return net.loss_grad(p, X, Y, scratch, sample_weight=sw, alpha=0.1)
+
+    h, numeric = 1e-6, np.empty_like(params)
+    for i in range(params.shape[0]):
+        step = np.zeros_like(params)
+        step[i] = h
+        numeric[i] = (objective(params + step) - objective(params - step)) / (2 * h)
+    np.testing.assert_allclose(grad, numeric, rtol=1e-5, atol=1e-8)
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
@@ -215,3 +306,145 @@ def test_poisson_zero_target_with_underflowed_prediction_is_finite(dtype):
     with np.errstate(divide="ignore"):  # 1 / 0, as inside the training loop
         values = LOSSES["poisson"].per_sample(Y, P)
     np.testing.assert_array_equal(values, [1.0, np.inf])
+
+
+# ------------------------------------------------------------------ new losses
+def test_pinball_at_the_median_is_half_the_absolute_error():
+    Y, Z = _problem("absolute_error", seed=12)
+    P = _P("absolute_error", Z)
+    median = LOSSES["quantile"]
+    assert dict(median.params) == {"alpha": 0.5}
+    np.testing.assert_allclose(
+        median.per_sample(Y, P, alpha=0.5),
+        0.5 * LOSSES["absolute_error"].per_sample(Y, P),
+        rtol=1e-14,
+    )
+    D = median.delta_into(Y, P, np.empty_like(P), NUMPY)
+    half = 0.5 * LOSSES["absolute_error"].delta_into(Y, P, np.empty_like(P), NUMPY)
+    np.testing.assert_array_equal(D, half)
+
+
+def test_a_tie_has_a_zero_absolute_subgradient():
+    Y = np.array([[1.0, 2.0]])
+    P = np.array([[1.0, 3.0]])
+    D = LOSSES["absolute_error"].delta_into(Y, P, np.empty_like(P), NUMPY)
+    np.testing.assert_array_equal(D, [[0.0, 1.0]])
+    Dq = LOSSES["quantile(alpha=0.9)"].delta_into(Y, P, np.empty_like(P), NUMPY)
+    np.testing.assert_allclose(Dq, [[0.5 - 0.9, 1 - 0.9]])
+
+
+@pytest.mark.parametrize("alpha", [0.1, 0.5, 0.9])
+def test_the_pinball_loss_is_lowest_at_the_quantile(alpha):
+    y = np.random.default_rng(13).normal(size=(4001, 1))
+    loss = LOSSES["quantile"].bind(alpha=alpha)
+    grid = np.linspace(-2.5, 2.5, 501)
+    values = [loss.value(y, np.full_like(y, c)) for c in grid]
+    best = grid[int(np.argmin(values))]
+    assert best == pytest.approx(np.quantile(y, alpha), abs=0.02)
+
+
+def test_gamma_is_scale_free_and_poisson_scales():
+    # why the log-link targets may be divided by a positive scale
+    Y, Z = _problem("gamma", seed=14)
+    P = _P("gamma", Z)
+    c = 7.5
+    gamma, poisson = LOSSES["gamma"], LOSSES["poisson"]
+    assert gamma.value(Y / c, P / c) == pytest.approx(gamma.value(Y, P), rel=1e-12)
+    assert poisson.value(Y / c, P / c) == pytest.approx(
+        poisson.value(Y, P) / c, rel=1e-12
+    )
+
+
+def test_bind_names_the_values_and_the_table_resolves_the_name():
+    bound = LOSSES["quantile"].bind(alpha=0.9)
+    assert bound.name == "quantile(alpha=0.9)"
+    assert bound.family == "quantile"
+    assert bound.params == (("alpha", 0.9),)
+    assert LOSSES["quantile(alpha=0.9)"] == bound
+    assert LOSSES[bound.name].value(np.ones((2, 1)), np.zeros((2, 1))) == 0.9
+    # numpy floats bind as Python floats, so the name reads the same
+    assert LOSSES["quantile"].bind(alpha=np.float32(0.25)).name == (
+        "quantile(alpha=0.25)"
+    )
+    # the keys stay the registry's: a bound name is resolved, not added
+    assert "quantile(alpha=0.9)" not in LOSSES
+    assert set(LOSSES) == set(OUTPUT)
+    assert LOSSES.get("quantile(alpha=0.3)").params == (("alpha", 0.3),)
+
+
+@pytest.mark.parametrize(
+    "key",
+    ["nope", "nope(alpha=0.5)", "gamma(alpha=0.5)", "quantile(beta=0.5)",
+     "quantile(alpha=x)", "quantile(alpha=nan)", "quantile(0.5)"],
+)  # fmt: skip
+def test_a_malformed_bound_name_is_unknown(key):
+    with pytest.raises(KeyError):
+        LOSSES[key]
+    assert LOSSES.get(key) is None
+    with pytest.raises(InvalidParameterError, match="The 'loss' parameter of Net"):
+        lookup(LOSSES, key, "loss", "Network")
+
+
+def test_bind_rejects_an_unknown_parameter():
+    with pytest.raises(TypeError, match="no parameter 'beta'"):
+        LOSSES["quantile"].bind(beta=0.5)
+    with pytest.raises(TypeError, match="no parameter 'alpha'"):
+        LOSSES["gamma"].bind(alpha=0.5)
+
+
+@pytest.mark.parametrize("as_name", [False, True])
+def test_network_trains_a_bound_loss(as_name):
+    bound = LOSSES["quantile"].bind(alpha=0.8)
+    net = Network([3, 4, 1], "relu", bound.name if as_name else bound)
+    assert net.loss == bound
+    assert net.out_activation.name == "identity"
+    rng = np.random.default_rng(15)
+    params = net.init_params(rng)
+    X, Y = rng.normal(size=(6, 3)), rng.normal(size=(6, 1))
+    grad = np.empty_like(params)
+    value = net.loss_grad(params, X, Y, grad)
+    assert value == pytest.approx(bound.value(Y, net.predict(params, X)))
+
+
+def test_a_loss_table_is_a_dict_of_losses():
+    table = LossTable({"odd": Loss("odd", "identity", LOSSES["gamma"].per_sample)})
+    assert isinstance(LOSSES, LossTable) and isinstance(table, dict)
+    assert list(table) == ["odd"]
+    with pytest.raises(KeyError):
+        table["odd(alpha=1.0)"]  # a loss without that parameter
+
+
+def _namespaces():
+    """NumPy itself, and ``array_api_strict`` where installed."""
+    params = [pytest.param(np, id="numpy")]
+    try:
+        import array_api_strict
+    except ImportError:  # pragma: no cover - a test extra
+        return params
+    return params + [pytest.param(array_api_strict, id="array_api_strict")]
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("name", LOSS_NAMES)
+@pytest.mark.parametrize("xp", _namespaces())
+def test_the_array_api_table_writes_each_loss_as_numpy(xp, name, weighted):
+    """Value and delta of the array-API table's entry (bound names included)
+    equal NumPy's on targets suited to the loss."""
+    import array_api_compat
+
+    from sknn._core import array_api
+
+    Y, Z = _problem(name, n=8, seed=16)
+    P = _P(name, Z)
+    sw = np.random.default_rng(17).uniform(0.5, 2, 8) if weighted else None
+    ns = array_api_compat.array_namespace(xp.asarray(P))
+    table = array_api._losses(ns)[name]
+    assert table.name == LOSSES[name].name
+    assert table.params == LOSSES[name].params
+    weights = None if sw is None else xp.asarray(sw)
+    got = table.value(xp.asarray(Y), xp.asarray(P), weights)
+    assert got == pytest.approx(LOSSES[name].value(Y, P, sw), rel=1e-12)
+    D = xp.asarray(np.full_like(P, np.nan))
+    D = table.delta_into(xp.asarray(Y), xp.asarray(P), D, array_api.backend_of(D))
+    expected = LOSSES[name].delta_into(Y, P, np.empty_like(P), NUMPY)
+    np.testing.assert_allclose(array_api.to_numpy(D), expected, rtol=1e-12)

@@ -196,3 +196,51 @@ def test_every_emitted_layer_is_exercised(kind):
         reg = _fit(TabularMLPRegressor(**SMALL, **extra), frame, score)
         used.update(type(layer) for layer in reg._net.layers)
     assert kind in used
+
+
+# the regressor's losses: the exp output of the log links, the identity of
+# the others, and the targets scaled back (divided by their mean, or
+# standardised)
+LOSSES = {
+    "squared_error": {},
+    "absolute_error": {},
+    "poisson": {},
+    "gamma": {},
+    "quantile": dict(quantile=0.8),
+}
+
+
+def _loss_target(loss, score, seed=0):
+    """Targets for ``loss`` from the table's score: counts, positive skewed
+    values, or the score itself."""
+    rng = np.random.default_rng(seed)
+    mu = np.exp((score - score.mean()) / 2)
+    if loss == "poisson":
+        return rng.poisson(mu).astype(np.float64)
+    if loss == "gamma":
+        return rng.gamma(2.0, mu / 2)
+    return score
+
+
+@pytest.mark.parametrize("loss", sorted(LOSSES))
+@pytest.mark.parametrize("n_ensemble", [1, 2])
+def test_regressor_every_loss(loss, n_ensemble):
+    frame, score = _table()
+    y = _loss_target(loss, score)
+    params = dict(**SMALL, **LOSSES[loss], n_ensemble=n_ensemble)
+    reg = _fit(TabularMLPRegressor(loss=loss, **params), frame, y)
+    test = _with_unseen(frame)
+    (pred,) = _run_frame(reg, test)
+    expected = reg.predict(test)
+    np.testing.assert_allclose(pred.ravel(), expected, rtol=1e-4, atol=1e-4)
+    if loss in ("poisson", "gamma"):
+        assert (pred > 0).all()
+
+
+@pytest.mark.parametrize("loss", ["poisson", "gamma"])
+def test_multi_output_log_link(loss):
+    frame, score = _table()
+    Y = np.column_stack([_loss_target(loss, score, 1), _loss_target(loss, score, 2)])
+    reg = _fit(TabularMLPRegressor(loss=loss, **SMALL), frame, 3 * Y)
+    (pred,) = _run_frame(reg, frame)
+    np.testing.assert_allclose(pred, reg.predict(frame), rtol=1e-4, atol=1e-4)

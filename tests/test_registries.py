@@ -332,3 +332,38 @@ def test_every_loss_is_written_in_every_place(name):
     assert name in losses, "array_api._losses"
     assert losses[name].out_activation == loss.out_activation
     assert loss.out_activation in outputs, "array_api._outputs"
+
+
+# a loss in every place, continued: the delta, the parameters, bound names,
+# the tabular pair's ONNX output and the estimator's options
+@pytest.mark.parametrize("name", sorted(LOSSES))
+def test_every_loss_is_written_alike_in_every_table(name):
+    loss = LOSSES[name]
+    _, _, losses = _array_api_tables()
+    table = losses[name]
+    # a non-canonical loss writes its delta in NumPy and in the namespaces
+    assert (table.delta is None) == (loss.delta is None), "array_api._losses delta"
+    assert table.params == loss.params, "array_api._losses parameters"
+    if loss.params:  # a bound name resolves to the same values in both
+        values = {key: 0.25 for key, _ in loss.params}
+        bound = loss.bind(**values)
+        assert LOSSES[bound.name] == bound
+        assert losses[bound.name].params == bound.params
+    # the tabular pair's ONNX graphs emit every output activation
+    assert loss.out_activation in onnx_tabular._OUTPUTS, "_onnx_tabular._OUTPUTS"
+
+
+def test_every_output_activation_has_a_tabular_onnx_form():
+    assert set(onnx_tabular._OUTPUTS) == set(OUTPUT_ACTIVATIONS)
+
+
+def test_the_tabular_regressor_offers_the_regression_losses():
+    (constraint,) = TabularMLPRegressor._parameter_constraints["loss"]
+    assert constraint.options <= set(LOSSES)
+    # every loss of an identity or exp output (the regression links) is offered
+    regression = {
+        name
+        for name, loss in LOSSES.items()
+        if loss.out_activation in ("identity", "exp")
+    }
+    assert constraint.options == regression

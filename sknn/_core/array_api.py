@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -49,6 +50,7 @@ except ImportError:  # scikit-learn's vendored copy (scikit-learn >= 1.6)
 
 from .activations import _GELU_C, _GELU_K, LEAKY_RELU_SLOPE, Activation, _max_exponent
 from .backend_base import Backend
+from .losses import Loss, LossTable
 
 __all__ = ["ArrayAPIBackend", "backend_of", "namespace_of", "to_numpy"]
 
@@ -191,23 +193,24 @@ def _outputs(xp):
     }
 
 
-class _Loss:
-    """A loss of the array-API tables: ``value(Y, P, sample_weight)``."""
+@dataclass(frozen=True)
+class _Loss(Loss):
+    """A loss of the array-API tables: :class:`~.losses.Loss` with the sums of
+    ``value`` written with ``xp``; its ``delta`` writes ``D[...] = ...``."""
 
-    def __init__(self, xp, name, out_activation, per_sample):
-        self.xp, self.name, self.out_activation = xp, name, out_activation
-        self.per_sample = per_sample
+    xp: object = None
 
     def value(self, Y, P, sample_weight=None):
         """Sample-weighted mean of the per-sample losses, a Python float."""
-        xp, values = self.xp, self.per_sample(Y, P)
+        xp, values = self.xp, self.sample_losses(Y, P)
         if sample_weight is None:
             return float(xp.sum(values)) / values.shape[0]
         return float(xp.sum(values * sample_weight) / xp.sum(sample_weight))
 
 
 def _losses(xp):
-    """Losses written with ``xp`` (the formulas of :mod:`.losses`)."""
+    """Losses written with ``xp`` (the formulas of :mod:`.losses`), in a
+    :class:`~.losses.LossTable`, so that bound names resolve here too."""
 
     def log_clipped(P):
         eps = float(np.finfo(_numpy_dtype(xp, P.dtype)).eps)
@@ -229,12 +232,47 @@ def _losses(xp):
         ratio = xp.where(nonzero, Y / xp.where(nonzero, P, 1.0), 1.0)
         return xp.sum(Y * xp.log(ratio) - Y + P, axis=1)
 
-    return {
-        "log_loss": _Loss(xp, "log_loss", "softmax", log_loss),
-        "binary_log_loss": _Loss(xp, "binary_log_loss", "logistic", binary),
-        "squared_error": _Loss(xp, "squared_error", "identity", squared),
-        "poisson": _Loss(xp, "poisson", "exp", poisson),
-    }
+    def absolute(Y, P):
+        return xp.sum(xp.abs(P - Y), axis=1)
+
+    def absolute_delta(Y, P, D):
+        D[...] = xp.sign(P - Y)
+        return D
+
+    def quantile(Y, P, alpha):
+        R = Y - P
+        return xp.sum(xp.maximum(alpha * R, (alpha - 1.0) * R), axis=1)
+
+    def quantile_delta(Y, P, D, alpha):
+        D[...] = 0.5 * xp.sign(P - Y) + (0.5 - alpha)
+        return D
+
+    def gamma(Y, P):
+        R = Y / P
+        return xp.sum(R - xp.log(R) - 1.0, axis=1)
+
+    def gamma_delta(Y, P, D):
+        D[...] = 1.0 - Y / P
+        return D
+
+    def entry(name, out, per_sample, delta=None, params=()):
+        return _Loss(name, out, per_sample, delta, params, xp=xp)
+
+    return LossTable(
+        {
+            "log_loss": entry("log_loss", "softmax", log_loss),
+            "binary_log_loss": entry("binary_log_loss", "logistic", binary),
+            "squared_error": entry("squared_error", "identity", squared),
+            "poisson": entry("poisson", "exp", poisson),
+            "absolute_error": entry(
+                "absolute_error", "identity", absolute, absolute_delta
+            ),
+            "quantile": entry(
+                "quantile", "identity", quantile, quantile_delta, (("alpha", 0.5),)
+            ),
+            "gamma": entry("gamma", "exp", gamma, gamma_delta),
+        }
+    )
 
 
 def _numpy_dtype(xp, dtype):

@@ -7,7 +7,8 @@ A backend offers:
   Numba, none otherwise, so a caller falls back to its generic code;
 - the element-wise tables: ``activations``, ``outputs`` and ``losses``, by
   name (NumPy's registries here; an array-API backend has its own, written
-  with its namespace's functions);
+  with its namespace's functions); ``losses`` is a ``LossTable``, so a bound
+  loss's name (``'quantile(alpha=0.9)'``) finds that loss in every backend;
 - the operations that have no portable array-API form, which the layers,
   the network, the optimizers and the loop call instead of NumPy's:
   ``matmul`` (a product into a preallocated buffer, sparse left operands
@@ -58,7 +59,8 @@ class Backend:
         Fused parametric activations by base (``_fused.PARAMETRIC``).
     activations, outputs, losses : dict
         The element-wise tables: hidden and output activations and losses
-        by name, for this backend's arrays.
+        by name, for this backend's arrays (``losses``: a ``LossTable``,
+        which resolves bound names too).
     """
 
     name: str

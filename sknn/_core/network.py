@@ -14,11 +14,12 @@ products write into directly.
 
 The layers are :mod:`.layers` objects; the last one is a linear
 :class:`~.layers.Dense` whose output activation and loss the network applies
-together (for the canonical link pairs the output delta is ``P - Y``, see
-:mod:`.losses`).  Training (:meth:`Network.loss_grad`) runs the layers over
-preallocated per-batch buffers (a :class:`Workspace`); evaluation
-(:meth:`Network.predict`) allocates its own arrays and drops nothing, so it
-can run from many threads at once.
+together (for the canonical link pairs the output delta is ``P - Y``; the
+other losses write theirs, see :mod:`.losses`).  Training
+(:meth:`Network.loss_grad`) runs the layers over preallocated per-batch
+buffers (a :class:`Workspace`); evaluation (:meth:`Network.predict`)
+allocates its own arrays and drops nothing, so it can run from many threads
+at once.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ import numpy as np
 from .activations import ACTIVATIONS, OUTPUT_ACTIVATIONS
 from .backend import NUMPY, current
 from .layers import Dense, Dropout
-from .losses import LOSSES, _eps
+from .losses import LOSSES, Loss, _eps
 from .registry import lookup
 
 __all__ = ["Network", "Workspace"]
@@ -43,8 +44,10 @@ class Network:
         ``[n_features, *hidden_layer_sizes, n_outputs]``.
     activation : str
         Hidden activation, a key of ``ACTIVATIONS``.
-    loss : str
-        A key of ``LOSSES``; fixes the output activation.
+    loss : str or Loss
+        A key of ``LOSSES`` (or a bound loss's name,
+        ``'quantile(alpha=0.9)'``), or a :class:`~.losses.Loss`; fixes the
+        output activation.
     dtype : numpy dtype
         Floating dtype of parameters and buffers.
     dropout : sequence of float or None
@@ -103,8 +106,10 @@ class Network:
         layers : list of Layer
             The last one must be a linear ``Dense`` (``activation=None``): the
             loss applies the output activation.
-        loss : str
-            A key of ``LOSSES``.
+        loss : str or Loss
+            A key of ``LOSSES``, a bound loss's name or a
+            :class:`~.losses.Loss` (a parameterised one: ``LOSSES['quantile']
+            .bind(alpha=0.9)``).
         dtype : numpy dtype
         """
         net = cls.__new__(cls)
@@ -119,7 +124,10 @@ class Network:
         if not isinstance(head, Dense) or head.activation is not None:
             raise ValueError("a network ends with a linear Dense layer")
         self.layers = layers
-        self.loss = lookup(LOSSES, loss, "loss", "Network")
+        if isinstance(loss, Loss):
+            self.loss = loss
+        else:
+            self.loss = lookup(LOSSES, loss, "loss", "Network")
         self.out_activation = lookup(
             OUTPUT_ACTIVATIONS, self.loss.out_activation, "out_activation", "Loss"
         )
@@ -394,7 +402,8 @@ class Network:
             S_out = S * self.members
 
         # output delta: dL/dZ of the head is s_i (P - Y) / S for the canonical
-        # links; scaling here makes every later gradient final
+        # links (s_i times the loss's own delta for the others); scaling here
+        # makes every later gradient final
         loss = None
         D = ws.delta[: n * self.members, :]
         fused_out = backend.output.get(self.loss.name)
@@ -408,8 +417,8 @@ class Network:
             Z += bh
             Pout = backend.outputs[self.out_activation.name].forward(Z)
             if compute_loss:
-                loss = backend.losses[self.loss.name].value(Y, Pout, sample_weight)
-            backend.subtract(Pout, Y, D)
+                loss = ws.loss.value(Y, Pout, sample_weight)
+            ws.loss.delta_into(Y, Pout, D, backend)
             if sample_weight is None:
                 D *= 1.0 / S_out
             else:
@@ -459,12 +468,16 @@ class Workspace:
         first layer needs no input gradient).
     delta : ndarray of shape (capacity, n_outputs)
         The output delta.
+    loss : Loss
+        The network's loss as the backend writes it (the network's own on
+        NumPy's arrays, the backend's table entry of its name otherwise).
     """
 
     def __init__(self, net, capacity, backend=NUMPY):
         self.net = net
         self.capacity = int(capacity)
         self._bound = None
+        self.loss = net.loss if backend.host else backend.losses[net.loss.name]
         empty = backend.empty
         self.coef_buf = empty(net.n_coefs, net.dtype)
         self.no_weights = empty(0, net.dtype)  # "unit weights" for kernels
