@@ -1,10 +1,11 @@
 """The data of one fit, checked and split: neutral ground for both pairs.
 
 Everything here is the same rule for the drop-in and the tabular estimators:
-seeding, the hidden-layer and callback checks, sample and class weights, the
-held-out split (stratified where it can be) and the named record of what a
-fit trains and validates on (:class:`TrainData`).  Nothing here reads an
-estimator: the pipeline (:mod:`sknn._pipeline`) passes the values in.
+seeding, the hidden-layer and callback checks, the regression losses' options
+and targets, sample and class weights, the held-out split (stratified where
+it can be) and the named record of what a fit trains and validates on
+(:class:`TrainData`).  Nothing here reads an estimator: the pipeline
+(:mod:`sknn._pipeline`) passes the values in.
 """
 
 from __future__ import annotations
@@ -16,20 +17,26 @@ from numbers import Integral, Real
 import numpy as np
 import scipy.sparse as sp
 from sklearn.model_selection import train_test_split
+from sklearn.utils import check_scalar
 from sklearn.utils.validation import check_array
 
+from ._core.losses import LOSSES
 from ._device import is_device_array
 
 __all__ = [
     "NON_FINITE",
     "TrainData",
+    "best_constant",
     "check_callbacks",
     "check_known_classes",
+    "check_loss_targets",
     "check_partial_fit_classes",
     "check_weights",
     "class_weight_vector",
     "hidden_sizes",
+    "log_link",
     "make_rng",
+    "regression_loss",
     "split_rows",
     "take_rows",
     "validation_rows",
@@ -68,6 +75,81 @@ def check_callbacks(callbacks):
         if not callable(cb):
             raise TypeError(f"callbacks must be a list of callables, got {cb!r} in it.")
     return callbacks
+
+
+def regression_loss(loss, quantile):
+    """The core loss that a regressor's ``loss`` and ``quantile`` name.
+
+    ``'quantile'`` is the pinball loss bound to ``alpha=quantile``, checked
+    as ``HistGradientBoostingRegressor`` checks it (a real number in (0, 1));
+    ``quantile`` is ignored by the other losses.
+    """
+    if loss != "quantile":
+        return loss
+    check_scalar(
+        quantile,
+        "quantile",
+        target_type=Real,
+        min_val=0,
+        max_val=1,
+        include_boundaries="neither",
+    )
+    return LOSSES["quantile"].bind(alpha=quantile).name
+
+
+def log_link(loss):
+    """Whether the regression loss ``loss`` predicts through ``exp`` (a log
+    link: 'poisson', 'gamma'), read from the core's registry; False for a
+    name it does not hold (the parameter check reports those)."""
+    entry = LOSSES.get(loss) if isinstance(loss, str) else None
+    return entry is not None and entry.out_activation == "exp"
+
+
+def check_loss_targets(loss, y, poisson_message):
+    """Raise for targets outside a log-link loss's domain: ``y > 0`` for
+    'gamma' (``HistGradientBoostingRegressor``'s message), ``y >= 0`` for
+    'poisson' (the estimator's own message)."""
+    if loss == "gamma" and not (y > 0).all():
+        raise ValueError("loss='gamma' requires strictly positive y.")
+    if loss == "poisson" and (y < 0).any():
+        raise ValueError(poisson_message)
+
+
+def best_constant(loss, Y, sample_weight=None):
+    """The constant output that minimises a regression loss on ``Y``, in the
+    output layer's pre-activation (the link's) scale, per column.
+
+    The (weighted) mean for 'squared_error', its log for 'poisson' and
+    'gamma', the median for 'absolute_error' and the quantile ``alpha`` for
+    'quantile' (the lower one where the weights split evenly), as
+    ``HistGradientBoostingRegressor``'s baseline prediction.
+
+    Parameters
+    ----------
+    loss : Loss
+        A core loss of an identity or ``exp`` output.
+    Y : ndarray of shape (n_samples, n_outputs)
+    sample_weight : ndarray of shape (n_samples,) or None
+
+    Returns
+    -------
+    ndarray of shape (n_outputs,)
+    """
+    Y = np.asarray(Y, dtype=np.float64)
+    w = np.ones(Y.shape[0]) if sample_weight is None else np.asarray(sample_weight)
+    w = w.astype(np.float64)
+    family = loss.family
+    if family in ("absolute_error", "quantile"):
+        alpha = dict(loss.params).get("alpha", 0.5)
+        out = np.empty(Y.shape[1])
+        for j in range(Y.shape[1]):
+            order = np.argsort(Y[:, j], kind="stable")
+            total = np.cumsum(w[order])
+            at = np.searchsorted(total, alpha * total[-1])
+            out[j] = Y[order[min(at, len(order) - 1)], j]
+        return out
+    mean = (w @ Y) / w.sum()
+    return np.log(mean) if loss.out_activation == "exp" else mean
 
 
 def check_weights(sample_weight, n_samples, dtype, name="sample_weight"):

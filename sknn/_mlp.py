@@ -8,12 +8,15 @@ plus sknn's additions whose defaults change nothing.  Everything else is in
 
 from __future__ import annotations
 
+from numbers import Real
+
 from sklearn.base import ClassifierMixin, RegressorMixin
-from sklearn.utils._param_validation import StrOptions
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.metaestimators import available_if
 
 from ._base import _BaseMLP
 from ._docstrings import fill
+from ._fitdata import log_link
 from ._targets import _ClassifierTargets, _RegressorTargets
 
 __all__ = ["MLPClassifierNN", "MLPRegressorNN"]
@@ -280,16 +283,25 @@ class MLPRegressorNN(RegressorMixin, _RegressorTargets, _BaseMLP):
 
     It minimises half the squared error (identity output) or half the Poisson
     deviance (exponential output) with L-BFGS or minibatch stochastic
-    solvers.  Every parameter of scikit-learn's ``MLPRegressor`` is accepted
-    with the same default and meaning; the parameters after ``max_fun`` are
-    sknn additions whose defaults change nothing.
+    solvers, as scikit-learn's, or one of ``HistGradientBoostingRegressor``'s
+    other losses.  Every parameter of scikit-learn's ``MLPRegressor`` is
+    accepted with the same default and meaning; the parameters after
+    ``max_fun`` and the losses after 'poisson' are sknn additions whose
+    defaults change nothing.
 
     Parameters
     ----------
-    loss : {'squared_error', 'poisson'}, default='squared_error'
+    loss : {'squared_error', 'poisson', 'absolute_error', 'gamma', \
+'quantile'}, default='squared_error'
         'squared_error' is half the squared error summed over outputs and
         averaged over samples; 'poisson' is half the Poisson deviance with a
-        log link (``exp`` output), for non-negative targets.
+        log link (``exp`` output), for non-negative targets.  sknn adds, under
+        ``HistGradientBoostingRegressor``'s names: 'absolute_error' (trained
+        by its subgradient), 'gamma' (half the gamma deviance with a log
+        link, for positive targets) and 'quantile' (the pinball loss of the
+        quantile ``quantile``).  The targets are used as given (no scaling);
+        these three start from the loss's best constant output (the output
+        bias is the median, the log of the mean, or the quantile).
     hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(100,)
         Number of units of each hidden layer.
     activation : {{activation_options}}, default='relu'
@@ -356,6 +368,9 @@ class MLPRegressorNN(RegressorMixin, _RegressorTargets, _BaseMLP):
         Called after every epoch with its record; True stops training.
     progress_bar : bool, default=False
         Show the fit's progress on stderr (see :class:`MLPClassifierNN`).
+    quantile : float, default=None
+        The quantile that ``loss='quantile'`` estimates, in (0, 1); ignored
+        by the other losses.
 
     Attributes
     ----------
@@ -386,7 +401,7 @@ class MLPRegressorNN(RegressorMixin, _RegressorTargets, _BaseMLP):
     n_outputs_ : int
         Number of outputs.
     out_activation_ : str
-        'identity' or 'exp'.
+        'identity', or 'exp' for 'poisson' and 'gamma'.
     history_ : list of dict
         Per-epoch records (stochastic solvers); a diverged epoch has NaN
         losses and score.
@@ -410,7 +425,12 @@ class MLPRegressorNN(RegressorMixin, _RegressorTargets, _BaseMLP):
 
     _parameter_constraints: dict = {
         **_BaseMLP._parameter_constraints,
-        "loss": [StrOptions({"squared_error", "poisson"})],
+        "loss": [
+            StrOptions(
+                {"squared_error", "poisson", "absolute_error", "gamma", "quantile"}
+            )
+        ],
+        "quantile": [Interval(Real, 0, 1, closed="both"), None],
     }
 
     def __init__(
@@ -447,6 +467,7 @@ class MLPRegressorNN(RegressorMixin, _RegressorTargets, _BaseMLP):
         max_grad_norm=None,
         callbacks=None,
         progress_bar=False,
+        quantile=None,
     ):
         self.loss = loss
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -479,6 +500,13 @@ class MLPRegressorNN(RegressorMixin, _RegressorTargets, _BaseMLP):
         self.max_grad_norm = max_grad_norm
         self.callbacks = callbacks
         self.progress_bar = progress_bar
+        self.quantile = quantile
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        # the log-link losses need y >= 0 ('poisson') or y > 0 ('gamma')
+        tags.target_tags.positive_only = log_link(self.loss)
+        return tags
 
     @available_if(lambda est: est._check_solver())
     def partial_fit(self, X, y, sample_weight=None):

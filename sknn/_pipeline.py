@@ -212,9 +212,9 @@ class _TrainingPipeline:
         (the negated loss), a scorer name or a callable."""
         raise NotImplementedError
 
-    def _data_init(self, net, params, X, rng):
-        """Data-dependent initialisation of a first fit's ``params`` on the
-        training rows ``X`` (none by default)."""
+    def _data_init(self, net, params, data, rng):
+        """Data-dependent initialisation of a first fit's ``params`` from the
+        training rows, a :class:`TrainData` (none by default)."""
 
     def _solve(self, run):
         """Train ``run.params`` and set the fitted attributes."""
@@ -270,7 +270,7 @@ class _TrainingPipeline:
             data, X_val, y_val, sample_weight_val, rng, incremental
         )
         if first_pass:
-            self._data_init(net, params, data.X, rng)
+            self._data_init(net, params, data, rng)
         self._solve(
             _Run(net, params, data, rng, backend, incremental, callbacks, previous)
         )

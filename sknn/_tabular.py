@@ -22,6 +22,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from ._device import to_host
 from ._fitdata import (
     check_partial_fit_classes,
+    log_link,
 )
 from ._tabular_base import _TabularBase
 from ._tabular_targets import _TabularClassifierTargets, _TabularRegressorTargets
@@ -65,8 +66,11 @@ class TabularMLPClassifier(ClassifierMixin, _TabularClassifierTargets, _TabularB
     categorical_features : 'from_dtype', array-like of str, int or bool, or \
 None, default='from_dtype'
         Categorical columns, as in ``HistGradientBoostingClassifier``:
-        'from_dtype' takes a DataFrame's category, object, string and bool
-        columns; names, indices or a mask choose them; None: all numeric.
+        'from_dtype' takes a pandas DataFrame's category, object, string and
+        bool columns (a polars DataFrame's string, categorical, enum and
+        boolean ones); names, indices or a mask choose them, in a DataFrame
+        or a NumPy array (an object array's chosen columns may hold strings);
+        None: all numeric.
     max_onehot : int, default=8
         Categorical columns with at most this many levels (a missing value
         counts as one) are one-hot encoded, the others embedded.
@@ -458,7 +462,7 @@ callbacks, progress_bar
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True
-        tags.target_tags.positive_only = self.loss in ("poisson", "gamma")
+        tags.target_tags.positive_only = log_link(self.loss)
         return tags
 
     def fit(self, X, y, sample_weight=None, *, X_val=None, y_val=None,

@@ -209,10 +209,10 @@ class _TabularBase(_TrainingPipeline, _Persistent, BaseEstimator):
             n_features, self._layers(self.n_outputs_), self._loss, dtype=dtype
         )
 
-    def _data_init(self, net, params, X, rng):
+    def _data_init(self, net, params, data, rng):
         if self.parametrization == "ntp":
-            rows = rng.permutation(X.shape[0])[:_INIT_ROWS]
-            net.data_init(params, X[rows], rng)
+            rows = rng.permutation(data.X.shape[0])[:_INIT_ROWS]
+            net.data_init(params, data.X[rows], rng)
 
     def _current_params(self, net, backend):
         params = to_host(self._params)

@@ -8,18 +8,20 @@ split stratifies on, the network's loss, and the predict methods.
 
 from __future__ import annotations
 
-from numbers import Real
-
 import numpy as np
 from sklearn.preprocessing import LabelEncoder
-from sklearn.utils import check_scalar
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _assert_all_finite, column_or_1d
 
 from ._core.array_api import backend_of
-from ._core.losses import LOSSES
 from ._device import is_device_array, to_host
-from ._fitdata import check_known_classes, class_weight_vector
+from ._fitdata import (
+    check_known_classes,
+    check_loss_targets,
+    class_weight_vector,
+    log_link,
+    regression_loss,
+)
 
 __all__ = ["_TabularClassifierTargets", "_TabularRegressorTargets"]
 
@@ -118,11 +120,6 @@ class _TabularClassifierTargets:
         return self.classes_[np.argmax(P, axis=1)]
 
 
-# the regressor's losses whose link is the log: positive predictions, targets
-# divided by a positive scale and not centred
-_LOG_LINK = ("poisson", "gamma")
-
-
 class _TabularRegressorTargets:
     """Values: scaled for training, transformed back in ``predict``.
 
@@ -137,21 +134,11 @@ class _TabularRegressorTargets:
     @property
     def _loss(self):
         """The core loss the network trains, from ``loss`` and ``quantile``."""
-        if self.loss == "quantile":
-            return LOSSES["quantile"].bind(alpha=self.quantile)
-        return self.loss
+        return regression_loss(self.loss, self.quantile)
 
     def _check_fit_options(self, incremental):
         super()._check_fit_options(incremental)
-        if self.loss == "quantile":  # HistGradientBoosting's errors
-            check_scalar(
-                self.quantile,
-                "quantile",
-                target_type=Real,
-                min_val=0,
-                max_val=1,
-                include_boundaries="neither",
-            )
+        regression_loss(self.loss, self.quantile)  # HistGradientBoosting's errors
 
     def _check_y(self, y, n_samples):
         y = np.asarray(y, dtype=np.float64)
@@ -164,16 +151,13 @@ class _TabularRegressorTargets:
             )
         if not np.isfinite(y).all():
             raise ValueError("Input y contains NaN or infinity.")
-        if self.loss == "gamma" and not (y > 0).all():
-            raise ValueError("loss='gamma' requires strictly positive y.")
-        if self.loss == "poisson" and (y < 0).any():
-            raise ValueError(_POISSON_Y)
+        check_loss_targets(self.loss, y, _POISSON_Y)
         return y
 
     def _targets(self, y, first_pass, incremental):
         """Scaled targets; a first fit learns the scaling, later calls reuse
         it (and need a loss of the same link)."""
-        link = "log" if self.loss in _LOG_LINK else "identity"
+        link = "log" if log_link(self.loss) else "identity"
         if first_pass:
             self._y_1d = y.ndim == 1
             Y = y.reshape(y.shape[0], -1)
@@ -197,9 +181,10 @@ class _TabularRegressorTargets:
                 self._y_scale = np.where(std > 0, std, 1.0)
             self._y_link = link
         elif link != self.__dict__.get("_y_link", "identity"):
+            article = "a" if link == "log" else "an"
             raise ValueError(
-                f"loss={self.loss!r} needs a {link} link, but the fitted target "
-                "scaling is for the other one; warm_start and partial_fit keep "
+                f"loss={self.loss!r} needs {article} {link} link, but the fitted "
+                "target scaling is for the other one; warm_start and partial_fit keep "
                 "the scaling of the first fit: fit anew to change between "
                 "('poisson', 'gamma') and the other losses."
             )

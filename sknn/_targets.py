@@ -17,9 +17,18 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d
 from ._core.array_api import backend_of
 from ._device import numpy_dtype, to_host
 from ._fitdata import (
+    best_constant,
     check_known_classes,
+    check_loss_targets,
     check_partial_fit_classes,
     class_weight_vector,
+    log_link,
+    regression_loss,
+)
+
+_SCIKIT_LEARN_LOSSES = ("squared_error", "poisson")
+_POISSON_Y = (
+    "Some value(s) of y are negative which is not allowed for Poisson regression."
 )
 
 
@@ -225,19 +234,33 @@ class _ClassifierTargets:
 
 
 class _RegressorTargets:
-    """Regression values: identity outputs, or exp outputs for Poisson."""
+    """Regression values: identity outputs, or exp outputs for the log-link
+    losses ('poisson', 'gamma')."""
 
     def _loss_name(self):
-        return self.loss
+        return regression_loss(self.loss, self.quantile)
+
+    def _check_fit_options(self, incremental):
+        super()._check_fit_options(incremental)
+        regression_loss(self.loss, self.quantile)  # HistGradientBoosting's errors
 
     def _check_y(self, y):
         y = np.asarray(y)
-        if self.loss == "poisson" and (y < 0).any():
-            raise ValueError(
-                "Some value(s) of y are negative which is not allowed for Poisson "
-                "regression."
-            )
+        check_loss_targets(self.loss, y, _POISSON_Y)
         return y
+
+    def _data_init(self, net, params, data, rng):
+        """The added losses start from their best constant output (the
+        output bias), as HistGradientBoosting's baseline does: their targets
+        are not scaled, and an absolute or pinball loss's bounded gradient
+        would take many steps to move the output there.  scikit-learn's own
+        losses keep its initialisation."""
+        if self.loss in _SCIKIT_LEARN_LOSSES:
+            return
+        sw = data.sample_weight
+        constant = best_constant(net.loss, to_host(data.Y), to_host(sw))
+        _, intercepts = net.unpack(params)
+        intercepts[-1][...] = constant
 
     def _validate_input(self, X, y, incremental, reset):
         X, y = self._validate_X_y(X, y, reset, y_numeric=True)
@@ -246,7 +269,7 @@ class _RegressorTargets:
         y = self._check_y(y)
         Y = y.reshape(-1, 1) if y.ndim == 1 else y
         if reset:
-            self.out_activation_ = "exp" if self.loss == "poisson" else "identity"
+            self.out_activation_ = "exp" if log_link(self.loss) else "identity"
         return X, np.ascontiguousarray(Y, dtype=numpy_dtype(X)), y
 
     def _encode_val(self, y_val):

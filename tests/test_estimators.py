@@ -989,7 +989,7 @@ def test_invalid_parameter_error(make, name, value, digits):
         (_small_clf, "class_weight", "x"),
         (_small_clf, "class_weight", 3),
         (_small_reg, "loss", "bad"),
-        (_small_reg, "loss", "absolute_error"),
+        (_small_reg, "loss", "huber"),
     ],
 )
 def test_invalid_estimator_specific_parameter(make, name, value, digits):

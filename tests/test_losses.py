@@ -355,6 +355,36 @@ def test_gamma_is_scale_free_and_poisson_scales():
     )
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_gamma_far_below_its_target_follows_the_tangent(dtype):
+    # an unscaled start can put p = exp(Z) 15 orders of magnitude below y, or
+    # underflow it to 0: the loss continues linearly in Z and the delta stays
+    # finite at the slope there, 1 - 1/eps
+    gamma = LOSSES["gamma"]
+    cap = 1.0 / np.finfo(dtype).eps
+    y = 2.0
+    z_cap = math.log(y / cap)  # where the ratio y / p reaches the cap
+    Z = np.array([[z_cap + 1.0], [z_cap - 3.0], [z_cap - 8.0]])
+    Y = np.full_like(Z, y, dtype=dtype)
+    P = np.exp(Z).astype(dtype)
+    D = gamma.delta_into(Y, P, np.empty_like(P), NUMPY)
+    assert D.dtype == dtype
+    assert D[0, 0] == pytest.approx(1.0 - y / P[0, 0], rel=1e-6)  # exact above
+    np.testing.assert_allclose(D[1:, 0], 1.0 - cap, rtol=1e-6)
+    values = gamma.sample_losses(Y, P)
+    at_cap = cap - math.log(cap) - 1.0
+    np.testing.assert_allclose(
+        values[1:], at_cap + (cap - 1.0) * np.array([3.0, 8.0]), rtol=1e-4
+    )
+    # p underflowed to 0: an infinite loss (a line search backs off), a finite
+    # delta
+    zero = np.zeros((1, 1), dtype)
+    with np.errstate(all="raise"):
+        D0 = gamma.delta_into(np.full_like(zero, y), zero, np.empty_like(zero), NUMPY)
+        assert gamma.sample_losses(np.full_like(zero, y), zero)[0] == np.inf
+    assert D0[0, 0] == pytest.approx(1.0 - cap)
+
+
 def test_bind_names_the_values_and_the_table_resolves_the_name():
     bound = LOSSES["quantile"].bind(alpha=0.9)
     assert bound.name == "quantile(alpha=0.9)"

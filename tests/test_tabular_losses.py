@@ -187,7 +187,7 @@ def test_a_warm_start_keeps_the_link():
     X, y = _targets("gamma", n=80)
     est = _fit(_reg("gamma", max_iter=2, warm_start=True), X, y)
     _fit(est.set_params(loss="poisson"), X, y)  # the same log link: fine
-    with pytest.raises(ValueError, match="needs a identity link"):
+    with pytest.raises(ValueError, match="needs an identity link"):
         est.set_params(loss="absolute_error").fit(X, y)
 
 

@@ -247,12 +247,16 @@ def _losses(xp):
         D[...] = 0.5 * xp.sign(P - Y) + (0.5 - alpha)
         return D
 
-    def gamma(Y, P):
+    def gamma(Y, P):  # the capped form of losses._gamma
+        cap = 1.0 / xp.finfo(P.dtype).eps
         R = Y / P
-        return xp.sum(R - xp.log(R) - 1.0, axis=1)
+        Rc = xp.clip(R, max=cap)
+        log_rc = xp.log(Rc)
+        return xp.sum((cap - 1.0) * (xp.log(R) - log_rc) + Rc - log_rc - 1.0, axis=1)
 
     def gamma_delta(Y, P, D):
-        D[...] = 1.0 - Y / P
+        cap = 1.0 / xp.finfo(P.dtype).eps
+        D[...] = 1.0 - xp.clip(Y / P, max=cap)
         return D
 
     def entry(name, out, per_sample, delta=None, params=()):

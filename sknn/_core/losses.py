@@ -35,7 +35,9 @@ The other three are not canonical pairs, so each writes its own output delta
   ``1 - a`` where ``p > y``, ``-a`` where ``p < y`` (``0.5 - a`` at a tie,
   so that ``a = 0.5`` is half the absolute error, delta included);
 - ``gamma`` (half the gamma deviance with the log link, ``p = exp(Z)``):
-  ``d/dZ [Z + y exp(-Z)] = 1 - y / p``.
+  ``d/dZ [Z + y exp(-Z)] = 1 - y / p``, with the ratio capped at ``1 / eps``
+  (the loss continues linearly in ``Z`` there), so that it stays finite
+  where ``p`` underflows.
 
 A loss with parameters (``quantile``'s ``alpha``) is one registry entry with
 default values (:attr:`Loss.params`); :meth:`Loss.bind` gives the loss with
@@ -164,22 +166,42 @@ def _quantile_delta(Y, P, D, alpha):
     return D
 
 
+def _gamma_cap(dtype):
+    """The largest ratio ``y / p`` the gamma loss follows exactly:
+    ``1 / eps`` (``p`` some 15 orders of magnitude below ``y`` in float64)."""
+    return 1.0 / _eps(dtype)
+
+
 def _gamma(Y, P):
     """Per-sample half gamma deviance ``log(p / y) + y / p - 1`` over outputs.
 
     Written as ``r - log(r) - 1`` with ``r = y / p``: zero at ``p = y`` and
-    positive elsewhere (``y > 0``).
+    positive elsewhere (``y > 0``).  Beyond the ratio ``c`` of
+    :func:`_gamma_cap` the loss continues along its tangent in ``Z = log p``,
+    ``c - log(c) - 1 + (c - 1) (log(r) - log(c))``, whose slope is the capped
+    delta's: finite wherever ``p > 0``, and the gradient stays finite even
+    where ``exp`` underflows to 0 (an unscaled start far from the targets).
+    Both pieces are one expression with ``rc = min(r, c)``.
     """
-    R = Y / P
+    with np.errstate(divide="ignore"):
+        R = Y / P
+    Rc = np.minimum(R, _gamma_cap(P.dtype))
+    log_rc = np.log(Rc)
     T = np.log(R)
-    np.subtract(R, T, out=T)
+    T -= log_rc  # log(r / rc): 0 below the cap
+    T *= _gamma_cap(P.dtype) - 1.0
+    T += Rc
+    T -= log_rc
     T -= 1.0
     return np.add.reduce(T, axis=1)
 
 
 def _gamma_delta(Y, P, D):
-    """``D = 1 - Y / P``, the gradient of ``Z + y exp(-Z)`` for ``P = exp(Z)``."""
-    np.divide(Y, P, out=D)
+    """``D = 1 - min(Y / P, c)``: the gradient of ``Z + y exp(-Z)`` for
+    ``P = exp(Z)``, capped as in :func:`_gamma`."""
+    with np.errstate(divide="ignore"):
+        np.divide(Y, P, out=D)
+    np.minimum(D, _gamma_cap(D.dtype), out=D)
     return np.subtract(1.0, D, out=D)
 
 
