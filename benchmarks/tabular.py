@@ -21,6 +21,16 @@ datasets.  ``--quick`` is a smoke run (three small datasets, 300 rows, few
 epochs).  Run it with OpenBLAS's own kernel selection::
 
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/tabular.py
+
+``--large`` runs the tables of ``tabular_data.LARGE`` (20,000 rows or more,
+kept whole) on one 80/20 split: rows, fit seconds and score of the tabular
+pair with its defaults ("after") and with the old fixed budget, 40 epochs at
+batch 256 ("before", left out with ``--skip-before``), of
+HistGradientBoosting, and of LightGBM when it is installed (a benchmark-only
+peer, never a dependency).  ``--rows-scaling`` fits one wide mixed table
+(stevedata/TV16: numeric, categorical and missing values, rows drawn with
+replacement up to 10k, 100k and 1M) in a fresh process per fit and prints fit
+seconds and the process's peak memory against rows.
 """
 
 from __future__ import annotations
@@ -239,6 +249,23 @@ def parse_args(argv):
         "--scaling", default=None, metavar="DATASET",
         help="fit time against rows and n_ensemble on one dataset",
     )  # fmt: skip
+    parser.add_argument(
+        "--large", action="store_true",
+        help="the large tables (20,000 rows or more), one split each",
+    )  # fmt: skip
+    parser.add_argument(
+        "--rows-scaling", action="store_true",
+        help="fit time and peak memory against rows (10k, 100k, 1M)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--large-models", default=",".join(LARGE_MODELS),
+        help="models of --large and --rows-scaling",
+    )  # fmt: skip
+    parser.add_argument(
+        "--skip-before", action="store_true",
+        help="--large without the old-budget fits",
+    )  # fmt: skip
+    parser.add_argument("--scaling-child", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--quick", action="store_true", help="smoke run")
     parser.add_argument(
         "--max-rows", type=benchlib.positive_int, default=None,
@@ -360,8 +387,151 @@ def scaling_table(name, overrides, repeats=2, quick=False):
     return "\n".join(lines)
 
 
+def _lightgbm(task, seed):
+    """LightGBM's default model, or None when LightGBM is not installed."""
+    try:
+        import lightgbm
+    except ImportError:
+        return None
+    cls = lightgbm.LGBMRegressor if task == "regression" else lightgbm.LGBMClassifier
+    return cls(random_state=seed, verbose=-1)
+
+
+LARGE_MODELS = ("before", "tabular", "hgb", "lightgbm")
+OLD_BUDGET = dict(max_iter=40, batch_size=256)
+
+
+def _large_model(name, task, seed, quick):
+    if name == "lightgbm":
+        return _lightgbm(task, seed)
+    params = {}
+    if name == "before":
+        name, params = "tabular", dict(OLD_BUDGET)
+    if quick and name == "tabular":
+        params["max_iter"] = 2
+    return make_model(name, task, seed, params, False)
+
+
+def large_tables(names, models, quick=False):
+    """One 80/20 split per table of ``tabular_data.LARGE``: per model, the
+    fit seconds and the held-out score."""
+    from sklearn.model_selection import train_test_split
+
+    lines = [
+        "| table | task | train rows | "
+        + " | ".join(f"{m} s | {m} score" for m in models)
+        + " | tabular / hgb time | tabular - before score |",
+        "| --- | --- | ---: |" + " ---: | ---: |" * len(models) + " ---: | ---: |",
+    ]
+    for name in names:
+        ds = tabular_data.LARGE[name]
+        X, y = ds.load()
+        if quick:
+            X, y = X.iloc[:2000], y.iloc[:2000]
+        stratify = None if ds.task == "regression" else y
+        Xtr, Xte, ytr, yte = train_test_split(
+            X, y, test_size=0.2, random_state=0, stratify=stratify
+        )
+        res = {}
+        for model_name in models:
+            model = _large_model(model_name, ds.task, 0, quick)
+            if model is None:
+                continue
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                start = time.perf_counter()
+                model.fit(Xtr, ytr)
+                seconds = time.perf_counter() - start
+                res[model_name] = (seconds, _score(model, ds.task, Xte, yte))
+            benchlib.log(f"{name} {model_name}: {res[model_name][1]:.4f} "
+                         f"in {seconds:.1f} s")  # fmt: skip
+        cells = [name, METRICS[ds.task], str(len(Xtr))]
+        for m in models:
+            cells += [f"{res[m][0]:.1f}", f"{res[m][1]:.4f}"] if m in res else ["", ""]
+        ratio = res["tabular"][0] / res["hgb"][0] if "hgb" in res else np.nan
+        change = res["tabular"][1] - res["before"][1] if "before" in res else np.nan
+        cells += [f"{ratio:.1f}", f"{change:+.4f}"]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+SCALING_TABLE = "stevedata/TV16"
+ROWS_SCALING = (10_000, 100_000, 1_000_000)
+
+
+def _scaled_rows(n, seed=0):
+    """``n`` rows of :data:`SCALING_TABLE` drawn with replacement, and the
+    held-out rows of a fixed 80/20 split to score on."""
+    ds = tabular_data.LARGE[SCALING_TABLE]
+    X, y = ds.load()
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(len(X))
+    test, train = order[: len(X) // 5], order[len(X) // 5 :]
+    rows = rng.choice(train, n, replace=True)
+    return (X.iloc[rows], y.iloc[rows]), (X.iloc[test], y.iloc[test]), ds.task
+
+
+def _scaling_child(model_name, n, quick):
+    """One fit, run in a fresh process (``--scaling-child``): prints the
+    seconds, score and peak memory before and after the fit (MiB of
+    resident memory, ``ru_maxrss``) as one JSON line."""
+    import json
+    import resource
+
+    (X, y), (Xte, yte), task = _scaled_rows(n)
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    model = _large_model(model_name, task, 0, quick)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        start = time.perf_counter()
+        model.fit(X, y)
+        seconds = time.perf_counter() - start
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    extra = {}
+    if hasattr(model, "max_iter_"):
+        extra = dict(epochs=model.max_iter_, batch=model.batch_size_)
+    score = _score(model, task, Xte, yte)
+    print(json.dumps([seconds, score, before, peak, extra]))
+
+
+def rows_scaling(models, quick=False):
+    """Fit seconds and peak memory against rows on :data:`SCALING_TABLE`,
+    each fit in a fresh interpreter running this script."""
+    import json
+    import subprocess
+
+    sizes = (1000, 4000) if quick else ROWS_SCALING
+    lines = [
+        "| rows | model | epochs x batch | fit s | score | peak MiB before fit "
+        "| peak MiB |",
+        "| ---: | --- | --- | ---: | ---: | ---: | ---: |",
+    ]
+    for n in sizes:
+        for model_name in models:
+            if model_name == "lightgbm" and _lightgbm("binary", 0) is None:
+                continue
+            command = [sys.executable, __file__, "--scaling-child",
+                       f"{model_name}:{n}:{int(quick)}"]  # fmt: skip
+            run = subprocess.run(command, capture_output=True, text=True, check=True)
+            seconds, score, before, peak, extra = json.loads(
+                run.stdout.strip().splitlines()[-1]
+            )
+            budget = f"{extra['epochs']} x {extra['batch']}" if extra else ""
+            lines.append(
+                f"| {n} | {model_name} | {budget} | {seconds:.1f} | {score:.4f} "
+                f"| {before:.0f} | {peak:.0f} |"
+            )
+            benchlib.log(lines[-1])
+    return "\n".join(lines)
+
+
 def main(argv=None):
     args = parse_args(argv)
+    if args.scaling_child:  # one fit of rows_scaling, in its own process
+        model_name, n, quick = args.scaling_child.split(":")
+        benchlib.import_sknn()
+        _scaling_child(model_name, int(n), bool(int(quick)))
+        return 0
     benchlib.import_sknn()
     import sklearn.ensemble  # noqa: F401  (loads the BLAS the line reports)
 
@@ -378,6 +548,33 @@ def main(argv=None):
     env = benchlib.environment_line(extra)
     benchlib.log(env)
     before = benchlib.load_average()
+    if args.large or args.rows_scaling:
+        models = [m for m in args.large_models.split(",") if m]
+        if args.large:
+            names = (
+                args.datasets.split(",") if args.datasets else list(tabular_data.LARGE)
+            )
+            if args.skip_before:
+                models = [m for m in models if m != "before"]
+            table = large_tables(names, models, args.quick)
+            title = "Tabular MLP on large tables (one 80/20 split)"
+            legend = (
+                "before: the old fixed budget (40 epochs at batch 256); tabular: "
+                "the defaults (max_iter='auto', batch_size='auto'). Scores: ROC "
+                "AUC (binary), R2 (regression); fit times in seconds, one fit each."
+            )
+        else:
+            table = rows_scaling([m for m in models if m != "before"], args.quick)
+            title = f"Fit time and peak memory against rows ({SCALING_TABLE})"
+            legend = (
+                "Rows drawn with replacement from the table's training part, "
+                "scored on its held-out 20%; one fit per fresh process; peak "
+                "memory is the process's maximum resident set (data included)."
+            )
+        benchlib.report(
+            title, env, before, benchlib.load_average(), table, legend, args.markdown
+        )
+        return 0
     if args.scaling:
         table = scaling_table(args.scaling, overrides, quick=args.quick)
         benchlib.report(

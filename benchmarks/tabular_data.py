@@ -12,7 +12,8 @@ Conventions of :meth:`Dataset.load`:
   ``bool``, numbers stay numeric, and missing values stay ``NaN``;
 * rows with a missing target are dropped;
 * tables with more than :data:`MAX_ROWS` rows are cut to a fixed random subset
-  (``numpy.random.default_rng(0)``), the same on every call;
+  (``numpy.random.default_rng(0)``), the same on every call; the tables of
+  :data:`LARGE` (20,000 rows or more) are kept whole;
 * classification targets are a Series of labels, regression targets are float.
 
 ``python benchmarks/tabular_data.py`` prints one row per dataset, with the 3-fold
@@ -58,26 +59,28 @@ class Dataset:
     source: str
     note: str
 
+    max_rows: int | None = MAX_ROWS
+
     def load(self) -> tuple[pd.DataFrame, pd.Series]:
         """Load the features and the target.
 
         Returns
         -------
         X : pandas.DataFrame
-            Features, at most :data:`MAX_ROWS` rows, with a fresh RangeIndex.
+            Features, at most ``max_rows`` rows, with a fresh RangeIndex.
         y : pandas.Series
             Target aligned with ``X``.
         """
         X, y = _LOADERS[self.name]()
-        return _finish(X, y, self.task)
+        return _finish(X, y, self.task, self.max_rows)
 
 
-def _finish(X, y, task):
+def _finish(X, y, task, max_rows=MAX_ROWS):
     """Cap the rows and give the columns and the target their final dtypes."""
     keep = y.notna().to_numpy()
     X, y = X[keep], y[keep]
-    if len(X) > MAX_ROWS:
-        rows = np.sort(np.random.default_rng(SEED).choice(len(X), MAX_ROWS, False))
+    if max_rows is not None and len(X) > max_rows:
+        rows = np.sort(np.random.default_rng(SEED).choice(len(X), max_rows, False))
         X, y = X.iloc[rows], y.iloc[rows]
     X = X.reset_index(drop=True).copy()
     y = y.reset_index(drop=True)
@@ -336,12 +339,81 @@ def _specs():
     ]
 
 
+def _first_genre(df):
+    # the first of the genres ('Animation|Children|Drama' -> 'Animation'): 20
+    # levels instead of some 900 combinations (HistGradientBoosting takes at
+    # most 255 categories)
+    return df.assign(genres=df["genres"].str.split("|").str[0])
+
+
+def _large_specs():
+    b, m, r = TASKS
+    return [
+        _spec(
+            "stevedata/TV16",
+            b,
+            "target: votetrump (float->int); dropped uid; 44,932 rows with a target",
+            _r("stevedata/TV16", "votetrump", "uid"),
+        ),
+        _spec(
+            "stevedata/gss_wages",
+            r,
+            "target: log1p(realrinc); dropped occ10 (code); 37,887 rows with a target",
+            _r("stevedata/gss_wages", "realrinc", "occ10", _log1p("realrinc")),
+        ),
+        _spec(
+            "openintro/nycflights",
+            r,
+            "target: arr_delay (min); dropped year (constant), arr_time, tailnum "
+            "and flight (identifiers); 32,735 rows",
+            _r("openintro/nycflights", "arr_delay", "year arr_time tailnum flight"),
+        ),
+        _spec(
+            "dslabs/movielens",
+            r,
+            "target: rating; userId and movieId kept as numbers, genres cut to "
+            "the first genre, dropped title (a copy of movieId); 100,004 rows",
+            _r("dslabs/movielens", "rating", "title", _first_genre),
+        ),
+        _spec(
+            "causaldata/mortgages",
+            b,
+            "target: home_ownership; 214,144 rows",
+            _r("causaldata/mortgages", "home_ownership"),
+        ),
+        _spec(
+            "stevedata/wvs_immig",
+            r,
+            "target: e143 (immigration policy, 1-4); dropped uid and s003 (the "
+            "country's code); 310,388 rows, fewer with a target",
+            _r("stevedata/wvs_immig", "e143", "uid s003"),
+        ),
+        _spec(
+            "openintro/military",
+            r,
+            "target: rank (pay grade 1-10, within grade); 1,414,593 rows",
+            _r("openintro/military", "rank"),
+        ),
+    ]
+
+
 _LOADERS: dict[str, Callable[[], tuple[pd.DataFrame, pd.Series]]] = {}
 DATASETS: dict[str, Dataset] = {}
 for _dataset, _loader in _specs():
     assert _dataset.task in TASKS and _dataset.name not in DATASETS
     DATASETS[_dataset.name] = _dataset
     _LOADERS[_dataset.name] = _loader
+
+LARGE: dict[str, Dataset] = {}
+"""Tables of 20,000 rows or more, loaded whole (``--large`` in
+``tabular.py``); a name also in :data:`DATASETS` is its capped version
+there."""
+for _dataset, _loader in _large_specs():
+    assert _dataset.task in TASKS
+    LARGE[_dataset.name] = Dataset(
+        _dataset.name, _dataset.task, _dataset.source, _dataset.note, None
+    )
+    _LOADERS.setdefault(_dataset.name, _loader)
 
 
 def load(name) -> tuple[pd.DataFrame, pd.Series]:

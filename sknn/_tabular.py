@@ -95,17 +95,24 @@ None, default='from_dtype'
     learning_rate : {'constant', 'invscaling', 'cosine', 'coslog4', \
 'flat_cos'}, default='constant'
         Learning-rate schedule (see ``MLPClassifierNN``).  With 40 epochs
-        and best-epoch selection, a constant 0.01 scored above RealMLP's
+        (small tables) and best-epoch selection, a constant 0.01 scored above RealMLP's
         'coslog4' at 0.04 on the benchmark (``docs/tabular.md``).  Weight
         decay is multiplied by the rate, so it follows the same schedule.
     beta_1, beta_2 : float, default=0.9, 0.95
         AdamW's moment decay rates.
     weight_decay : float, default=0.0
         AdamW's decoupled weight decay of the weights.
-    batch_size : int, default=256
-        Minibatch size (clipped to the number of training rows).
-    max_iter : int, default=40
-        Epochs; training runs them all and keeps the best one.
+    batch_size : int or 'auto', default='auto'
+        Minibatch size (clipped to the number of training rows).  'auto'
+        follows the table's size: 256 below 40,000 training rows, 512 below
+        100,000, then 1024, with the learning rate multiplied by
+        ``sqrt(batch_size / 256)``.  ``batch_size_`` is the size used.
+    max_iter : int or 'auto', default='auto'
+        Epochs; training runs them all and keeps the best one.  'auto'
+        follows the table's size: 40 up to 8,192 training rows, then
+        ``40 * sqrt(8192 / n_rows)`` rounded, at least 4 (about 13 at 80,000
+        rows, 4 at 800,000), measured on large tables to keep their score
+        (``docs/tabular.md``).  ``max_iter_`` is the number used.
     validation_fraction : float, default=0.2
         Share of the rows held out (stratified) to choose the best epoch,
         unless ``X_val``/``y_val`` are given to ``fit``.
@@ -147,6 +154,12 @@ None, default='from_dtype'
         Output units: the number of classes (2 for one or two classes).
     n_iter_ : int
         Epochs run by the last call.
+    max_iter_ : int
+        Epochs the last call planned (``max_iter``, or its 'auto' value);
+        ``partial_fit`` runs one, and schedules read this horizon.
+    batch_size_ : int
+        Minibatch size of the last call (``batch_size``, or its 'auto'
+        value, clipped to the training rows).
     t_ : int
         Training rows processed, over every call.
     loss_ : float
@@ -203,8 +216,8 @@ None, default='from_dtype'
         beta_1=0.9,
         beta_2=0.95,
         weight_decay=0.0,
-        batch_size=256,
-        max_iter=40,
+        batch_size="auto",
+        max_iter="auto",
         validation_fraction=0.2,
         select_best=True,
         label_smoothing=0.1,
@@ -344,7 +357,8 @@ callbacks, progress_bar
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
     is_categorical_ : ndarray of bool of shape (`n_features_in_`,)
     n_outputs_ : int
-    n_iter_, t_, loss_, loss_curve_, history_, best_epoch_, best_loss_
+    n_iter_, max_iter_, batch_size_, t_, loss_, loss_curve_, history_, \
+best_epoch_, best_loss_
         As in :class:`TabularMLPClassifier`; the losses are ``loss`` on the
         scaled targets.
     validation_scores_ : list of float or None
@@ -395,8 +409,8 @@ callbacks, progress_bar
         beta_1=0.9,
         beta_2=0.95,
         weight_decay=0.0,
-        batch_size=256,
-        max_iter=40,
+        batch_size="auto",
+        max_iter="auto",
         validation_fraction=0.2,
         select_best=True,
         dtype="float32",

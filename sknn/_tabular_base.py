@@ -5,6 +5,7 @@ How a fit runs is the pipeline shared with the drop-in pair
 
 from __future__ import annotations
 
+import math
 from numbers import Integral, Real
 
 import numpy as np
@@ -32,6 +33,44 @@ __all__ = ["_TabularBase"]
 _INIT_ROWS = 2048
 _FEATURE_SCALE_LR = 6.0
 _BIAS_LR = 0.1
+
+# The 'auto' training budget, read from accuracy against the budget on large
+# real tables (benchmarks/tabular_budget.py; docs/tabular.md, "Training
+# budget"): every table up to _BUDGET_ROWS training rows keeps the full
+# _BUDGET_EPOCHS at batch 256; above, the epochs fall as 1 / sqrt(rows), so
+# the rows a fit processes grow only as sqrt(rows), down to _BUDGET_MIN_EPOCHS.
+_BUDGET_EPOCHS = 40
+_BUDGET_ROWS = 8192
+_BUDGET_MIN_EPOCHS = 4
+# (fewer training rows than this, batch size); the learning rate grows with
+# the square root of the batch over _BUDGET_BATCHES[0]'s
+_BUDGET_BATCHES = ((40_000, 256), (100_000, 512), (np.inf, 1024))
+
+
+def training_budget(n_rows):
+    """``(epochs, batch_size, learning_rate_factor)`` of the 'auto' budget.
+
+    Parameters
+    ----------
+    n_rows : int
+        Training rows of the fit (after the validation hold-out).
+
+    Returns
+    -------
+    epochs : int
+        40 up to 8,192 rows, then ``40 * sqrt(8192 / n_rows)`` rounded, and
+        at least 4.
+    batch_size : int
+        256 below 40,000 rows, 512 below 100,000, then 1024.
+    learning_rate_factor : float
+        ``sqrt(batch_size / 256)``, what the peak learning rate is
+        multiplied by with ``batch_size='auto'``.
+    """
+    scale = math.sqrt(_BUDGET_ROWS / max(n_rows, 1))
+    epochs = round(_BUDGET_EPOCHS * min(1.0, scale))
+    epochs = max(_BUDGET_MIN_EPOCHS, min(_BUDGET_EPOCHS, epochs))
+    batch = next(size for limit, size in _BUDGET_BATCHES if n_rows < limit)
+    return epochs, batch, math.sqrt(batch / _BUDGET_BATCHES[0][1])
 
 
 class _TabularBase(_TrainingPipeline, _Persistent, BaseEstimator):
@@ -82,8 +121,11 @@ class _TabularBase(_TrainingPipeline, _Persistent, BaseEstimator):
         "beta_1": [Interval(Real, 0, 1, closed="left")],
         "beta_2": [Interval(Real, 0, 1, closed="left")],
         "weight_decay": [Interval(Real, 0, None, closed="left")],
-        "batch_size": [Interval(Integral, 1, None, closed="left")],
-        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [
+            Interval(Integral, 1, None, closed="left"),
+            StrOptions({"auto"}),
+        ],
+        "max_iter": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
         "validation_fraction": [Interval(Real, 0, 1, closed="left")],
         "select_best": ["boolean"],
         "dtype": [StrOptions({"float32", "float64"})],
@@ -244,16 +286,30 @@ class _TabularBase(_TrainingPipeline, _Persistent, BaseEstimator):
     def _validation_scoring(self):
         return "loss"
 
+    def _budget(self, n_samples):
+        """``(epochs, batch_size, learning_rate_init)`` of this fit: the
+        parameters, or the 'auto' budget of :func:`training_budget` for
+        ``n_samples`` training rows."""
+        epochs, batch, factor = training_budget(n_samples)
+        if self.max_iter != "auto":
+            epochs = self.max_iter
+        lr = self.learning_rate_init
+        if self.batch_size == "auto":
+            lr *= factor
+        else:
+            batch = self.batch_size
+        return epochs, min(batch, n_samples), lr
+
     def _stochastic_parts(self, net, n_samples):
+        epochs, batch, lr = self._budget(n_samples)
+        self.max_iter_, self.batch_size_ = epochs, batch
         optimizer = AdamW(
             self.beta_1, self.beta_2, 1e-8, self.weight_decay, net.n_coefs
         )
-        schedule = Schedule(
-            self.learning_rate, self.learning_rate_init, max_iter=self.max_iter
-        )
+        schedule = Schedule(self.learning_rate, lr, max_iter=epochs)
         loop = dict(
-            batch_size=min(self.batch_size, n_samples),
-            max_iter=self.max_iter,
+            batch_size=batch,
+            max_iter=epochs,
             tol=0.0,
             n_iter_no_change=np.inf,
             dropout_schedule=self.dropout_schedule,

