@@ -339,11 +339,12 @@ def _specs():
     ]
 
 
-def _first_genre(df):
-    # the first of the genres ('Animation|Children|Drama' -> 'Animation'): 20
-    # levels instead of some 900 combinations (HistGradientBoosting takes at
-    # most 255 categories)
-    return df.assign(genres=df["genres"].str.split("|").str[0])
+def _movielens(df):
+    # userId and movieId as categories (671 and 9,066 levels: embedded); the
+    # first of the genres ('Animation|Children|Drama' -> 'Animation'), 20
+    # levels instead of some 900 combinations
+    ids = {c: df[c].astype(str) for c in ("userId", "movieId")}
+    return df.assign(genres=df["genres"].str.split("|").str[0], **ids)
 
 
 def _large_specs():
@@ -371,9 +372,9 @@ def _large_specs():
         _spec(
             "dslabs/movielens",
             r,
-            "target: rating; userId and movieId kept as numbers, genres cut to "
+            "target: rating; userId and movieId as categories, genres cut to "
             "the first genre, dropped title (a copy of movieId); 100,004 rows",
-            _r("dslabs/movielens", "rating", "title", _first_genre),
+            _r("dslabs/movielens", "rating", "title", _movielens),
         ),
         _spec(
             "causaldata/mortgages",

@@ -266,6 +266,7 @@ class _TrainingPipeline:
         else:
             params = self._current_params(net, None)
         data = TrainData(X, Y, sw, y)
+        del X, Y  # after a split only its rows are held while training
         data = self._validation_split(
             data, X_val, y_val, sample_weight_val, rng, incremental
         )

@@ -197,6 +197,10 @@ def test_tabular_rows_scaling_quick_run(capsys):
     bench.main(["--quick", "--rows-scaling", "--large-models", "tabular,hgb"])
     out = capsys.readouterr().out
     rows = re.findall(r"^\| (\d+) \| (tabular|hgb) \| ", out, re.M)
+    # the tabular rows time the encoder: seconds (seconds per column)
+    assert re.search(
+        r"^\| 4000 \| tabular \| 2 x 256 \| [\d.]+ \| [\d.]+ \([\d.]+\) \|", out, re.M
+    ), out
     assert rows == [("1000", "tabular"), ("1000", "hgb"), ("4000", "tabular"),
                     ("4000", "hgb")]  # fmt: skip
 

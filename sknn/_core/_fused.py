@@ -382,7 +382,7 @@ def _softmax_log_loss(Z, b, Y, sw, inv_S, D, gb, eps):
 # row by row.
 @_compile
 def _param_selu_forward(Z, E, a, out, G, c1, c2, one):
-    """``E = expm1(min(Z, 0))``."""
+    """``E = exp(min(Z, 0)) - 1`` (``blocks._selu_part``)."""
     zero = one - one
     for i in range(Z.shape[0]):
         for j in range(Z.shape[1]):
