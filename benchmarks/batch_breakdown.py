@@ -159,18 +159,9 @@ def candidates_for(workload, dtype):
     n_batches = -(-X.shape[0] // B)
 
     # the roofline's products on their own buffers
-    W = [rng.standard_normal((a, b)).astype(dtype) for a, b in zip(units, units[1:])]
-    A = [rng.standard_normal((B, u)).astype(dtype) for u in units]
-    D = [rng.standard_normal((B, u)).astype(dtype) for u in units]
-    G = [np.empty_like(w) for w in W]
-
-    def products():
-        for i, w in enumerate(W):
-            np.matmul(A[i], w, out=A[i + 1])
-        for i in range(len(W) - 1, -1, -1):
-            np.matmul(A[i].T, D[i + 1], out=G[i])
-            if i:
-                np.matmul(D[i + 1], W[i].T, out=D[i])
+    products = roofline.batch_products(
+        workload.n_features, workload.n_classes, workload.hidden, B, dtype
+    )
 
     # a fixed batch for the pieces; the step uses a tiny rate so that the
     # weights (and the work of the next call) stay as they are
