@@ -120,6 +120,15 @@ class _TabularClassifierTargets:
         return self.classes_[np.argmax(P, axis=1)]
 
 
+def _column_stat(stat, A):
+    """``stat(A, axis=0)`` of columns scaled to at most 1 in absolute value
+    and scaled back, so that values near the float64 limit do not overflow
+    it (a mean or standard deviation is scale-equivariant)."""
+    top = np.abs(A).max(axis=0)
+    top = np.where(top > 0, top, 1.0)
+    return stat(A / top, axis=0) * top
+
+
 class _TabularRegressorTargets:
     """Values: scaled for training, transformed back in ``predict``.
 
@@ -164,20 +173,12 @@ class _TabularRegressorTargets:
             if link == "log":
                 if not Y.sum() > 0:
                     raise ValueError(_POISSON_Y)
-                # the mean of the targets scaled to at most 1, as below
-                top = Y.max(axis=0)
-                top = np.where(top > 0, top, 1.0)
-                mean = (Y / top).mean(axis=0) * top
+                mean = _column_stat(np.mean, Y)
                 self._y_mean = np.zeros_like(mean)
                 self._y_scale = np.where(mean > 0, mean, 1.0)
             else:
                 self._y_mean = Y.mean(axis=0)
-                # the standard deviation of the deviations scaled to at most
-                # 1, so that targets near the float64 limit do not overflow it
-                dev = Y - self._y_mean
-                top = np.abs(dev).max(axis=0)
-                top = np.where(top > 0, top, 1.0)
-                std = (dev / top).std(axis=0) * top
+                std = _column_stat(np.std, Y - self._y_mean)
                 self._y_scale = np.where(std > 0, std, 1.0)
             self._y_link = link
         elif link != self.__dict__.get("_y_link", "identity"):
