@@ -28,7 +28,12 @@ import numpy as np
 from . import _onnx_common as common
 from ._core.activations import _max_exponent
 from ._core.blocks import _SELU_A, _SELU_L, ParametricActivation, ScaledDense
-from ._core.embeddings import CategoricalEmbedding, FeatureScale, PeriodicEmbedding
+from ._core.embeddings import (
+    CategoricalEmbedding,
+    FeatureScale,
+    PeriodicEmbedding,
+    PiecewiseLinearEmbedding,
+)
 from ._core.ensemble import EnsembleExpand, MemberHead
 from ._core.layers import Dense, Dropout
 
@@ -208,21 +213,38 @@ def _feature_scale(g, layer, P, x, k):
     return g.node("Mul", [x, g.const(np.asarray(P[0], np.float64) * layer.lr_mult)])
 
 
-def _periodic(g, layer, P, x, k):
-    V, w, b, c = P
+def _embedding(g, layer, P, x, h):
+    """The tail of a basis embedding: ``h`` (n, p, m) mapped by each column's
+    ``V`` and ``c``, placed after the numeric columns (see
+    ``embeddings._BasisEmbedding``)."""
+    V, c = P[0], P[-1]
     p, d = layer.p, layer.d
-    num = g.columns(x, list(range(p)))
-    u = g.node("Mul", [g.reshape(num, [-1, p, 1]), g.const(w)], "xw")  # (n, p, m)
-    u = g.node("Add", [u, g.const(b)], "xwb")
-    h = g.node("Cos", [g.node("Mul", [u, g.const(2.0 * np.pi)], "phase")], "h")
     h = g.node("Transpose", [h], "hT", perm=[1, 0, 2])  # (p, n, m)
     e = g.node("MatMul", [h, g.const(V)], "hv")  # (p, n, d)
     e = g.node("Add", [e, g.const(np.asarray(c)[:, None, :])], "e")
     e = g.reshape(g.node("Transpose", [e], "eT", perm=[1, 0, 2]), [-1, p * d])
-    parts = [num, e]
+    parts = [g.columns(x, list(range(p))), e]
     if layer.n_in > p:
         parts.append(g.columns(x, list(range(p, layer.n_in))))
     return g.concat(parts)
+
+
+def _periodic(g, layer, P, x, k):
+    _, w, b, _ = P
+    num = g.reshape(g.columns(x, list(range(layer.p))), [-1, layer.p, 1])
+    u = g.node("Mul", [num, g.const(w)], "xw")  # (n, p, m)
+    u = g.node("Add", [u, g.const(b)], "xwb")
+    h = g.node("Cos", [g.node("Mul", [u, g.const(2.0 * np.pi)], "phase")], "h")
+    return _embedding(g, layer, P, x, h)
+
+
+def _piecewise(g, layer, P, x, k):
+    num = g.reshape(g.columns(x, list(range(layer.p))), [-1, layer.p, 1])
+    u = g.node("Sub", [num, g.const(layer._lo)], "x_lo")  # (n, p, m)
+    u = g.node("Mul", [u, g.const(layer._inv)], "share")
+    h = g.node("Max", [u, g.const(np.zeros(()))], "above")
+    h = g.node("Min", [h, g.const(np.ones(()))], "h")
+    return _embedding(g, layer, P, x, h)
 
 
 def _categorical(g, layer, P, x, k):
@@ -277,6 +299,7 @@ _LAYERS = {
     EnsembleExpand: _expand,
     FeatureScale: _feature_scale,
     PeriodicEmbedding: _periodic,
+    PiecewiseLinearEmbedding: _piecewise,
     CategoricalEmbedding: _categorical,
     ParametricActivation: _parametric,
     Dropout: _identity,

@@ -55,12 +55,19 @@ class TabularMLPClassifier(ClassifierMixin, _TabularClassifierTargets, _TabularB
         False uses ``g`` itself.
     feature_scale : bool, default=True
         A learnable scale per input column (learning rate times 6).
-    numerical_embedding : {'periodic'} or None, default='periodic'
-        Periodic embeddings ``cos(2 pi (x w + b))`` of each numeric column,
-        projected to ``embedding_dim`` values and kept beside the column;
-        None passes the columns alone.
+    numerical_embedding : {'periodic', 'piecewise'} or None, \
+default='periodic'
+        Embeddings of each numeric column, projected to ``embedding_dim``
+        values and kept beside the column: 'periodic', ``cos(2 pi (x w +
+        b))`` at learned frequencies; 'piecewise', piecewise-linear
+        encodings over the column's training quantiles (a learned
+        piecewise-linear function with a knot at every quantile edge, which
+        fits step-like effects); None passes the columns alone.
     n_frequencies : int, default=16
         Frequencies of each periodic embedding.
+    n_bins : int, default=16
+        Quantile bins of each piecewise-linear embedding (fewer where the
+        column repeats values).
     embedding_dim : int, default=3
         Width of each numeric column's embedding.
     categorical_features : 'from_dtype', array-like of str, int or bool, or \
@@ -203,6 +210,7 @@ None, default='from_dtype'
         feature_scale=True,
         numerical_embedding="periodic",
         n_frequencies=16,
+        n_bins=16,
         embedding_dim=3,
         categorical_features="from_dtype",
         max_onehot=8,
@@ -235,6 +243,7 @@ None, default='from_dtype'
         self.feature_scale = feature_scale
         self.numerical_embedding = numerical_embedding
         self.n_frequencies = n_frequencies
+        self.n_bins = n_bins
         self.embedding_dim = embedding_dim
         self.categorical_features = categorical_features
         self.max_onehot = max_onehot
@@ -341,7 +350,7 @@ class TabularMLPRegressor(RegressorMixin, _TabularRegressorTargets, _TabularBase
     quantile : float, default=None
         The quantile that ``loss='quantile'`` estimates, in (0, 1).
     parametric_activation, feature_scale, numerical_embedding, n_frequencies, \
-embedding_dim, categorical_features, max_onehot, categorical_embedding_dim, \
+n_bins, embedding_dim, categorical_features, max_onehot, categorical_embedding_dim, \
 parametrization, n_ensemble, dropout, dropout_schedule, learning_rate_init, \
 learning_rate, beta_1, beta_2, weight_decay, batch_size, max_iter, \
 validation_fraction, select_best, dtype, random_state, verbose, warm_start, \
@@ -396,6 +405,7 @@ best_epoch_, best_loss_
         feature_scale=True,
         numerical_embedding="periodic",
         n_frequencies=16,
+        n_bins=16,
         embedding_dim=3,
         categorical_features="from_dtype",
         max_onehot=8,
@@ -428,6 +438,7 @@ best_epoch_, best_loss_
         self.feature_scale = feature_scale
         self.numerical_embedding = numerical_embedding
         self.n_frequencies = n_frequencies
+        self.n_bins = n_bins
         self.embedding_dim = embedding_dim
         self.categorical_features = categorical_features
         self.max_onehot = max_onehot

@@ -17,7 +17,12 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from ._core.array_api import backend_of
 from ._core.backend import for_arrays
 from ._core.blocks import BASE_ACTIVATIONS, ParametricActivation, ScaledDense
-from ._core.embeddings import CategoricalEmbedding, FeatureScale, PeriodicEmbedding
+from ._core.embeddings import (
+    CategoricalEmbedding,
+    FeatureScale,
+    PeriodicEmbedding,
+    PiecewiseLinearEmbedding,
+)
 from ._core.ensemble import EnsembleExpand, MemberHead
 from ._core.layers import Dense, Dropout
 from ._core.network import Network
@@ -106,8 +111,9 @@ class _TabularBase(_TrainingPipeline, _Persistent, BaseEstimator):
         "activation": [StrOptions(set(BASE_ACTIVATIONS))],
         "parametric_activation": ["boolean"],
         "feature_scale": ["boolean"],
-        "numerical_embedding": [StrOptions({"periodic"}), None],
+        "numerical_embedding": [StrOptions({"periodic", "piecewise"}), None],
         "n_frequencies": [Interval(Integral, 1, None, closed="left")],
+        "n_bins": [Interval(Integral, 1, None, closed="left")],
         "embedding_dim": [Interval(Integral, 1, None, closed="left")],
         "categorical_features": ["array-like", StrOptions({"from_dtype"}), None],
         "max_onehot": [Interval(Integral, 0, None, closed="left")],
@@ -209,6 +215,15 @@ class _TabularBase(_TrainingPipeline, _Persistent, BaseEstimator):
                     enc.n_numeric_, self.n_frequencies, self.embedding_dim
                 )
             )
+        if self.numerical_embedding == "piecewise" and enc.n_numeric_ > 0:
+            if getattr(enc, "n_bins", None) != self.n_bins:
+                raise ValueError(
+                    f"The encoder's bins were fitted for n_bins="
+                    f"{getattr(enc, 'n_bins', None)}, now n_bins={self.n_bins} "
+                    "with numerical_embedding='piecewise'; warm_start and "
+                    "partial_fit need the same architecture parameters."
+                )
+            layers.append(PiecewiseLinearEmbedding(enc.bin_edges_, self.embedding_dim))
         k = self.n_ensemble
         if k > 1:
             layers.append(EnsembleExpand(k))
@@ -239,7 +254,10 @@ class _TabularBase(_TrainingPipeline, _Persistent, BaseEstimator):
         X = to_host(self._check_X(X, reset=first_pass))
         y = self._check_y(y, X.shape[0])
         if first_pass:
-            self._encoder = TableEncoder(self.categorical_features, self.max_onehot)
+            n_bins = self.n_bins if self.numerical_embedding == "piecewise" else None
+            self._encoder = TableEncoder(
+                self.categorical_features, self.max_onehot, n_bins
+            )
             self._encoder.fit(X)
             self.is_categorical_ = self._encoder.is_categorical_
         Y = self._targets(y, first_pass, incremental)

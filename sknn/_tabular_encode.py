@@ -253,18 +253,34 @@ class _Numeric:
     scale: float
     has_missing: bool
 
+    edges: np.ndarray | None = None
+
     @classmethod
-    def fit(cls, index, x):
+    def fit(cls, index, x, n_bins=None):
         seen = x[~np.isnan(x)]
         if seen.size == 0:
-            return cls(index, 0.0, 1.0, True)
-        lo, med, hi = np.quantile(seen, [0.25, 0.5, 0.75])
-        scale = hi - lo
-        if not scale > 0:  # a constant core: fall back to the range
-            scale = (seen.max() - seen.min()) / 2.0
-        if not scale > 0:
-            scale = 1.0
-        return cls(index, float(med), float(scale), bool(np.isnan(x).any()))
+            column = cls(index, 0.0, 1.0, True)
+        else:
+            lo, med, hi = np.quantile(seen, [0.25, 0.5, 0.75])
+            scale = hi - lo
+            if not scale > 0:  # a constant core: fall back to the range
+                scale = (seen.max() - seen.min()) / 2.0
+            if not scale > 0:
+                scale = 1.0
+            column = cls(index, float(med), float(scale), bool(np.isnan(x).any()))
+        if n_bins is not None:
+            column.edges = column._quantile_edges(seen, n_bins)
+        return column
+
+    def _quantile_edges(self, seen, n_bins):
+        """Distinct quantiles of the encoded finite values at ``n_bins + 1``
+        equally spaced levels (fewer when values repeat): the bin edges of a
+        piecewise-linear embedding."""
+        finite = seen[np.isfinite(seen)]
+        if finite.size == 0:
+            return np.zeros(0)
+        z, _ = self.transform(finite.astype(np.float64, copy=True))
+        return np.unique(np.quantile(z, np.linspace(0.0, 1.0, n_bins + 1)))
 
     def transform(self, x):
         if np.isinf(x).any():
@@ -329,6 +345,9 @@ class TableEncoder:
     max_onehot : int
         Categorical columns with at most this many levels (missing included)
         are one-hot encoded; the others get integer codes for embeddings.
+    n_bins : int or None, default=None
+        Bins of the quantile edges fitted for each numeric column (None: no
+        edges).
 
     Attributes
     ----------
@@ -339,11 +358,16 @@ class TableEncoder:
         Table size of each code column (unknown slot included).
     n_output_ : int
         Width of the encoded matrix.
+    bin_edges_ : list of ndarray or None
+        With ``n_bins``: per numeric output column, its distinct quantiles at
+        ``n_bins + 1`` equally spaced levels, in encoded units (increasing;
+        empty for a column without finite values).
     """
 
-    def __init__(self, categorical_features="from_dtype", max_onehot=8):
+    def __init__(self, categorical_features="from_dtype", max_onehot=8, n_bins=None):
         self.categorical_features = categorical_features
         self.max_onehot = max_onehot
+        self.n_bins = n_bins
 
     def _mask(self, X, n_features):
         cf = self.categorical_features
@@ -428,11 +452,14 @@ class TableEncoder:
             if self.is_categorical_[j]:
                 self._categorical.append(_Categorical.fit(j, values, self.max_onehot))
             else:
-                self._numeric.append(_Numeric.fit(j, _numeric(values)))
+                self._numeric.append(_Numeric.fit(j, _numeric(values), self.n_bins))
         self._flags = [c for c in self._numeric if c.has_missing]
         self._onehot = [c for c in self._categorical if c.onehot]
         self._coded = [c for c in self._categorical if not c.onehot]
         self.n_numeric_ = len(self._numeric)
+        self.bin_edges_ = None
+        if self.n_bins is not None:
+            self.bin_edges_ = [c.edges for c in self._numeric]
         self.cardinalities_ = [c.n_slots + 1 for c in self._coded]
         n_onehot = sum(c.n_slots for c in self._onehot)
         self.n_output_ = (

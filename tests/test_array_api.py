@@ -341,6 +341,14 @@ def test_tabular_classifier_equals_the_numpy_path(xp, table, activation, n_ensem
     assert dev.best_epoch_ == ref.best_epoch_
 
 
+def test_tabular_piecewise_embedding_equals_the_numpy_path(xp, table):
+    X, y, _, _ = table
+    est = TabularMLPClassifier(numerical_embedding="piecewise", n_bins=8, **EXACT)
+    ref, dev, Xd = _fit_both(est, xp, X, y)
+    _same_predictions(ref, dev, X, Xd)
+    assert dev.best_epoch_ == ref.best_epoch_
+
+
 def test_tabular_regressor_with_embeddings_equals_the_numpy_path(xp, table):
     _, _, X, y = table
     est = TabularMLPRegressor(categorical_features=[0], n_ensemble=2, **EXACT)

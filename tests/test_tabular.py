@@ -198,6 +198,7 @@ def test_pickle_and_reproducibility():
 SWITCHES = {
     "no_feature_scale": dict(feature_scale=False),
     "no_numerical_embedding": dict(numerical_embedding=None),
+    "piecewise_embedding": dict(numerical_embedding="piecewise"),
     "no_parametric_activation": dict(parametric_activation=False),
     "standard_parametrization": dict(
         parametrization="standard", learning_rate_init=1e-2
@@ -387,3 +388,32 @@ def test_all_zero_validation_weights_are_an_error():
     zero = {"no": 0.0, "yes": 0.0}
     with pytest.raises(ValueError, match="all zero"):
         TabularMLPClassifier(**SMALL, class_weight=zero).fit(X, _labels(signal))
+
+
+def test_piecewise_embedding_knots_sit_at_the_training_quantiles():
+    X, signal = _frame()
+    est = TabularMLPRegressor(**SMALL, numerical_embedding="piecewise", n_bins=4)
+    est.fit(X, signal)
+    enc = est._encoder
+    assert enc.n_bins == 4 and len(enc.bin_edges_) == enc.n_numeric_
+    Z = est._encode(X)
+    for j, edges in enumerate(enc.bin_edges_):
+        seen = ~X.iloc[:, enc._numeric[j].index].isna().to_numpy()
+        column = Z[seen, j]
+        expected = np.unique(
+            np.quantile(column.astype(np.float64), np.linspace(0, 1, 5))
+        )
+        np.testing.assert_allclose(edges, expected, rtol=1e-6, atol=1e-6)
+    layer = next(
+        la for la in est._net.layers if type(la).__name__ == "PiecewiseLinearEmbedding"
+    )
+    assert layer.m == 4 and layer.p == enc.n_numeric_
+
+
+def test_piecewise_embedding_needs_the_bins_it_was_fitted_with():
+    X, signal = _frame()
+    est = TabularMLPRegressor(**SMALL, numerical_embedding="piecewise", warm_start=True)
+    est.fit(X, signal)
+    est.set_params(n_bins=5)
+    with pytest.raises(ValueError, match="fitted for n_bins=16, now n_bins=5"):
+        est.fit(X, signal)

@@ -6,7 +6,12 @@ import pytest
 from sknn._core import _fused
 from sknn._core.backend import NUMBA, NUMPY
 from sknn._core.blocks import BASE_ACTIVATIONS, ParametricActivation, ScaledDense
-from sknn._core.embeddings import CategoricalEmbedding, FeatureScale, PeriodicEmbedding
+from sknn._core.embeddings import (
+    CategoricalEmbedding,
+    FeatureScale,
+    PeriodicEmbedding,
+    PiecewiseLinearEmbedding,
+)
 from sknn._core.ensemble import EnsembleExpand, MemberHead
 from sknn._core.layers import Dense, Dropout
 from sknn._core.network import Network
@@ -29,6 +34,11 @@ def _table(n=24, seed=0):
     return X, target
 
 
+# bins of unequal widths, a column with fewer bins (padded) and one whose
+# single edge leaves only empty bins
+EDGES = [[-1.53, -0.31, 0.42, 1.17], [-0.77, 0.13, 1.96], [0.5]]
+
+
 def _hidden(base="selu", learnable=True):
     return [ScaledDense(7, bias_mult=0.1), ParametricActivation(base, learnable)]
 
@@ -45,6 +55,10 @@ NETWORKS = {
     "scale": lambda out: [FeatureScale(6.0), Dense(5, "tanh"), Dense(out)],
     "periodic": lambda out: [
         PeriodicEmbedding(N_NUM, 4, 2, 0.5), Dense(5, "tanh"), Dense(out)
+    ],
+    "piecewise": lambda out: [
+        FeatureScale(6.0), PiecewiseLinearEmbedding(EDGES, 2), Dense(5, "tanh"),
+        Dense(out),
     ],
     "categorical": lambda out: [
         CategoricalEmbedding(CARDS, dim=3), Dense(5, "tanh"), Dense(out)
@@ -213,3 +227,37 @@ def test_parametric_kernels_agree_with_numpy(base, learnable, dtype):
     rtol = 1e-4 if dtype == np.float32 else 1e-10
     assert out["numba"][0] == pytest.approx(out["numpy"][0], rel=rtol)
     np.testing.assert_allclose(out["numba"][1], out["numpy"][1], rtol=rtol, atol=rtol)
+
+
+def test_piecewise_basis_is_the_crossed_share_of_each_bin():
+    layer = PiecewiseLinearEmbedding([[0.0, 1.0, 3.0], [-1.0, 1.0]], dim=1)
+    net = Network.from_layers(2, [layer, Dense(1)], "squared_error")
+    params = net.init_params(np.random.default_rng(0))
+    X = np.array([[-0.5, 0.0], [0.5, 2.0], [2.0, -3.0], [9.0, 0.5]])
+    _, _, H = layer._embed(X, net.layer_views(params)[0], np.empty((4, 4)), NUMPY)
+    expected = [
+        [[0.0, 0.0], [0.5, 0.0], [1.0, 0.5], [1.0, 1.0]],  # column 0, two bins
+        [[0.5, 0.0], [1.0, 0.0], [0.0, 0.0], [0.75, 0.0]],  # column 1, one padded
+    ]
+    np.testing.assert_allclose(H, expected)
+
+
+@pytest.mark.parametrize(
+    "edges", [[[0.0, 0.0, 1.0]], [[1.0, 0.5]], [[0.0, np.inf]], [[np.nan, 1.0]]]
+)
+def test_piecewise_edges_must_increase(edges):
+    with pytest.raises(ValueError, match="bin edges must be finite and increasing"):
+        PiecewiseLinearEmbedding(edges)
+
+
+def test_piecewise_padded_bins_get_no_gradient():
+    X, target = _table()
+    net = _network("piecewise", "squared_error")
+    params = _perturb(
+        net, net.init_params(np.random.default_rng(0)), np.random.default_rng(1)
+    )
+    grad = np.empty_like(params)
+    net.loss_grad(params, X, _targets("squared_error", target), grad)
+    gV = net.layer_views(grad)[1][0]  # (3 columns, 3 bins, dim 2)
+    assert np.all(gV[1, 2] == 0) and np.all(gV[2] == 0)
+    assert np.all(gV[0] != 0) and np.all(gV[1, :2] != 0)
