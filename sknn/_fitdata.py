@@ -16,7 +16,7 @@ from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.model_selection import train_test_split
+from sklearn.model_selection import KFold, StratifiedKFold, train_test_split
 from sklearn.utils import check_scalar
 from sklearn.utils.validation import check_array
 
@@ -254,6 +254,22 @@ def split_rows(n_samples, fraction, seed, stratify=None, always_stratify=False):
     return train_test_split(
         np.arange(n_samples), test_size=fraction, random_state=seed, stratify=stratify
     )
+
+
+def cv_folds(n_samples, n_splits, seed, stratify=None):
+    """``[(train, validation), ...]``: the row indices of ``n_splits``
+    shuffled folds, each fold validating once.
+
+    The folds are stratified on the labels ``stratify`` when every class has
+    at least ``n_splits`` rows, and drawn at random otherwise.
+    """
+    rows = np.arange(n_samples)
+    if stratify is not None:
+        _, counts = np.unique(stratify, return_counts=True)
+        if counts.min() >= n_splits:
+            cv = StratifiedKFold(n_splits, shuffle=True, random_state=seed)
+            return list(cv.split(rows, stratify))
+    return list(KFold(n_splits, shuffle=True, random_state=seed).split(rows))
 
 
 def take_rows(A, rows):

@@ -340,9 +340,20 @@ def _output(g, name, z):
 
 
 def _network_output(g, model, x):
-    """The network's output activations, members averaged."""
-    net = model._net
-    for layer, P in zip(net.layers, net.layer_views(model._params)):
+    """The output activations, averaged over cross-fitted networks (``n_cv >
+    1``: one row of ``_params`` each)."""
+    params = np.asarray(model._params)
+    if params.ndim == 1:
+        return _one_network(g, model._net, params, x)
+    total = _one_network(g, model._net, params[0], x)
+    for member in params[1:]:
+        total = g.node("Add", [total, _one_network(g, model._net, member, x)], "sum")
+    return g.node("Mul", [total, g.const(np.asarray(1.0 / len(params)))], "mean")
+
+
+def _one_network(g, net, params, x):
+    """One network's output activations, batch-ensemble members averaged."""
+    for layer, P in zip(net.layers, net.layer_views(params)):
         x = _emitter(layer)(g, layer, P, x, net.members)
     x = _output(g, net.out_activation.name, x)
     k = net.members

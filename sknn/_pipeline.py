@@ -17,6 +17,11 @@ runs.  Call order of :meth:`_TrainingPipeline._fit`::
     to X's device (array-API inputs)
     one solver call, then the Solution onto the fitted attributes
 
+A pair whose ``_cross_fit_splits()`` is above 1 (the tabular pair's
+``n_cv``) cross-fits instead of splitting: one network per fold, each
+initialised, trained and validated as above on its folds, the members'
+weights kept together and their attributes summarised (``_fit_members``).
+
 The services of a fit are written here once and so exist for both pairs:
 ``warm_start`` and ``partial_fit``, ``callbacks``, ``progress_bar``,
 ``verbose`` (naming the validation metric), ``history_``, ``loss_curve_``,
@@ -29,7 +34,7 @@ from __future__ import annotations
 
 import inspect
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
@@ -50,6 +55,7 @@ from ._fitdata import (
     TrainData,
     check_callbacks,
     check_weights,
+    cv_folds,
     make_rng,
     split_rows,
     validation_rows,
@@ -59,6 +65,18 @@ __all__ = ["_TrainingPipeline", "validation_metric"]
 
 _PREDICT_CHUNK = 8192
 """Rows per forward pass when scoring or predicting many rows."""
+
+_MEMBER_ATTRIBUTES = (
+    "n_iter_",
+    "t_",
+    "loss_",
+    "loss_curve_",
+    "history_",
+    "best_epoch_",
+    "validation_scores_",
+    "best_validation_score_",
+)
+"""What one cross-fitted member's training sets, summarised over members."""
 
 
 def _accepts_sample_weight(func):
@@ -128,6 +146,11 @@ class _Run:
     incremental: bool
     callbacks: list
     previous: dict
+
+
+def _mean_curve(curves):
+    """The epoch-by-epoch mean of equally long curves, as Python floats."""
+    return [float(v) for v in np.mean(np.asarray(curves, dtype=np.float64), axis=0)]
 
 
 class _TrainingPipeline:
@@ -216,6 +239,19 @@ class _TrainingPipeline:
         """Data-dependent initialisation of a first fit's ``params`` from the
         training rows, a :class:`TrainData` (none by default)."""
 
+    def _cross_fit_splits(self):
+        """Members of a cross-fitted fit (1: one network, the default)."""
+        return 1
+
+    def _kept_params(self):
+        """The flat weights that :meth:`_keep_params` kept."""
+        raise NotImplementedError
+
+    def _keep_members(self, net, params):
+        """Keep the members' weights, ``params`` of shape ``(n_members,
+        n_params)`` on the host, as the fitted weights."""
+        raise NotImplementedError
+
     def _solve(self, run):
         """Train ``run.params`` and set the fitted attributes."""
         self._solve_stochastic(run)
@@ -267,6 +303,20 @@ class _TrainingPipeline:
             params = self._current_params(net, None)
         data = TrainData(X, Y, sw, y)
         del X, Y  # after a split only its rows are held while training
+        n_members = self._cross_fit_splits() if first_pass and not incremental else 1
+        if n_members > 1 and (
+            X_val is not None or y_val is not None or sample_weight_val is not None
+        ):
+            raise ValueError(
+                f"X_val and y_val replace the held-out split, but n_cv={n_members} "
+                "cross-fits: each member chooses its epoch on its own fold. Set "
+                "n_cv=1 to use them, or leave them out."
+            )
+        if n_members > 1 and self._cross_fit_rows(data, n_members):
+            run = _Run(net, None, data, rng, backend, False, callbacks, previous)
+            self._fit_members(run, n_members)
+            self._to_fit_namespace(backend)
+            return self
         data = self._validation_split(
             data, X_val, y_val, sample_weight_val, rng, incremental
         )
@@ -277,6 +327,60 @@ class _TrainingPipeline:
         )
         self._to_fit_namespace(backend)
         return self
+
+    # ------------------------------------------------------------ cross-fitting
+    def _cross_fit_rows(self, data, n_members):
+        """Whether each of ``n_members`` folds of ``data`` can validate (as
+        many rows as a held-out split needs); else one network trains."""
+        return data.X.shape[0] // n_members >= self._min_validation_rows
+
+    def _fit_members(self, run, n_members):
+        """Cross-fitted bagging: one network per fold, trained on the other
+        folds, its epoch chosen on its own fold (as a held-out split would
+        choose it); the members' weights are kept together and the fitted
+        attributes summarise them (:meth:`_summarise_members`)."""
+        data, rng = run.data, run.rng
+        seed = int(rng.integers(np.iinfo(np.int32).max))
+        labels, _ = self._stratify(data.Y, data.y)
+        members = []
+        for train, val in cv_folds(data.X.shape[0], n_members, seed, to_host(labels)):
+            part = data.split(train, val)
+            part.check_validation_weights()
+            params = run.net.init_params(rng)
+            self.n_iter_, self.t_, self._train_state = 0, 0, None
+            self._data_init(run.net, params, part, rng)
+            self._solve(replace(run, params=params, data=part))
+            members.append(
+                {
+                    "params": to_host(self._kept_params()),
+                    **{k: getattr(self, k) for k in _MEMBER_ATTRIBUTES},
+                }
+            )
+        self._keep_members(run.net, np.stack([m.pop("params") for m in members]))
+        self._summarise_members(members)
+
+    def _summarise_members(self, members):
+        """The fitted attributes of a cross-fitted fit: per-epoch curves and
+        losses averaged over the members, ``best_epoch_`` one per member,
+        ``history_`` every member's epochs (each record naming its member)."""
+        self._train_state = None
+        self.n_iter_ = members[0]["n_iter_"]
+        self.t_ = sum(m["t_"] for m in members)
+        self.loss_ = float(np.mean([m["loss_"] for m in members]))
+        self.loss_curve_ = _mean_curve([m["loss_curve_"] for m in members])
+        self.history_ = [
+            {**record, "member": k}
+            for k, m in enumerate(members)
+            for record in m["history_"]
+        ]
+        self.best_epoch_ = [int(m["best_epoch_"]) for m in members]
+        self.validation_scores_ = _mean_curve(
+            [m["validation_scores_"] for m in members]
+        )
+        self.best_validation_score_ = float(
+            np.mean([m["best_validation_score_"] for m in members])
+        )
+        self.best_loss_ = None
 
     def _sample_weights(self, sample_weight, y, fit_y, dtype, name="sample_weight"):
         """The checked ``sample_weight`` of rows labelled ``y`` times their

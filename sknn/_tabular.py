@@ -18,6 +18,7 @@ import numpy as np
 from sklearn.base import ClassifierMixin, RegressorMixin
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.metaestimators import available_if
 
 from ._device import to_host
 from ._fitdata import (
@@ -92,6 +93,14 @@ None, default='from_dtype'
         Members of a batch ensemble sharing the hidden layers, each with its
         own input scaling and output weights; predictions average the members'
         probabilities.  Fit time grows about linearly with it.
+    n_cv : int, default=1
+        Cross-fitted bagging: ``n_cv > 1`` splits the rows into ``n_cv``
+        folds and trains one network per fold on the other folds, each
+        keeping the epoch of best loss on its own fold (in place of the
+        ``validation_fraction`` split); predictions average the members.  Fit
+        time grows about linearly with it; a table whose folds would hold
+        fewer than 10 rows trains one network.  ``warm_start`` and
+        ``partial_fit`` need ``n_cv=1``.
     dropout : float, default=0.15
         Dropout rate after each hidden layer.
     dropout_schedule : {'constant', 'coslog4', 'flat_cos'}, default='flat_cos'
@@ -168,7 +177,7 @@ None, default='from_dtype'
         Minibatch size of the last call (``batch_size``, or its 'auto'
         value, clipped to the training rows).
     t_ : int
-        Training rows processed, over every call.
+        Training rows processed, over every call (and every member).
     loss_ : float
         Training loss of the last epoch.
     loss_curve_ : list of float
@@ -178,10 +187,15 @@ None, default='from_dtype'
     validation_scores_ : list of float or None
         Negated validation log-loss of every epoch; None without validation
         rows.
-    best_epoch_ : int
+    best_epoch_ : int or list of int
         The epoch whose weights were kept (1-based, along ``loss_curve_``).
     best_validation_score_ : float or None
         The highest validation score (negated log-loss).
+
+        With ``n_cv > 1`` the curves, ``loss_`` and
+        ``best_validation_score_`` are the members' means, ``best_epoch_``
+        holds each member's epoch and ``history_`` every member's records,
+        each with its ``'member'`` index.
     best_loss_ : float or None
         Lowest training loss when there are no validation rows, else None.
 
@@ -217,6 +231,7 @@ None, default='from_dtype'
         categorical_embedding_dim=8,
         parametrization="ntp",
         n_ensemble=1,
+        n_cv=1,
         dropout=0.15,
         dropout_schedule="flat_cos",
         learning_rate_init=0.01,
@@ -250,6 +265,7 @@ None, default='from_dtype'
         self.categorical_embedding_dim = categorical_embedding_dim
         self.parametrization = parametrization
         self.n_ensemble = n_ensemble
+        self.n_cv = n_cv
         self.dropout = dropout
         self.dropout_schedule = dropout_schedule
         self.learning_rate_init = learning_rate_init
@@ -270,6 +286,7 @@ None, default='from_dtype'
         self.callbacks = callbacks
         self.progress_bar = progress_bar
 
+    @available_if(lambda est: est._check_one_network())
     def partial_fit(self, X, y, sample_weight=None, classes=None):
         """Train one epoch on ``X``, ``y``, continuing from the fitted model.
 
@@ -351,7 +368,7 @@ class TabularMLPRegressor(RegressorMixin, _TabularRegressorTargets, _TabularBase
         The quantile that ``loss='quantile'`` estimates, in (0, 1).
     parametric_activation, feature_scale, numerical_embedding, n_frequencies, \
 n_bins, embedding_dim, categorical_features, max_onehot, categorical_embedding_dim, \
-parametrization, n_ensemble, dropout, dropout_schedule, learning_rate_init, \
+parametrization, n_ensemble, n_cv, dropout, dropout_schedule, learning_rate_init, \
 learning_rate, beta_1, beta_2, weight_decay, batch_size, max_iter, \
 validation_fraction, select_best, dtype, random_state, verbose, warm_start, \
 callbacks, progress_bar
@@ -412,6 +429,7 @@ best_epoch_, best_loss_
         categorical_embedding_dim=8,
         parametrization="ntp",
         n_ensemble=1,
+        n_cv=1,
         dropout=0.15,
         dropout_schedule="flat_cos",
         learning_rate_init=0.01,
@@ -445,6 +463,7 @@ best_epoch_, best_loss_
         self.categorical_embedding_dim = categorical_embedding_dim
         self.parametrization = parametrization
         self.n_ensemble = n_ensemble
+        self.n_cv = n_cv
         self.dropout = dropout
         self.dropout_schedule = dropout_schedule
         self.learning_rate_init = learning_rate_init
@@ -463,6 +482,7 @@ best_epoch_, best_loss_
         self.callbacks = callbacks
         self.progress_bar = progress_bar
 
+    @available_if(lambda est: est._check_one_network())
     def partial_fit(self, X, y, sample_weight=None):
         """Train one epoch on ``X``, ``y``, continuing from the fitted model.
 

@@ -120,6 +120,7 @@ class _TabularBase(_TrainingPipeline, _Persistent, BaseEstimator):
         "categorical_embedding_dim": [Interval(Integral, 1, None, closed="left")],
         "parametrization": [StrOptions({"ntp", "standard"})],
         "n_ensemble": [Interval(Integral, 1, None, closed="left")],
+        "n_cv": [Interval(Integral, 1, None, closed="left")],
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "dropout_schedule": [StrOptions({"constant", *SHAPES})],
         "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
@@ -242,7 +243,21 @@ class _TabularBase(_TrainingPipeline, _Persistent, BaseEstimator):
 
     # ------------------------------------------------------------ the pipeline
     def _check_fit_options(self, incremental):
-        pass  # every combination of the tabular parameters trains
+        if self.n_cv > 1 and self.warm_start and self.__sklearn_is_fitted__():
+            raise ValueError(
+                f"warm_start=True continues one network, but n_cv={self.n_cv} "
+                f"cross-fits {self.n_cv} networks from scratch. Set n_cv=1 or "
+                "warm_start=False."
+            )
+
+    def _check_one_network(self):
+        """``partial_fit`` exists only for one network (``n_cv=1``)."""
+        if self.n_cv > 1:
+            raise AttributeError(
+                "partial_fit is only available with n_cv=1: it continues one "
+                f"network, and n_cv={self.n_cv} cross-fits {self.n_cv}."
+            )
+        return True
 
     def _prepare(self, X, y, incremental, first_pass):
         if y is None:
@@ -276,6 +291,12 @@ class _TabularBase(_TrainingPipeline, _Persistent, BaseEstimator):
 
     def _current_params(self, net, backend):
         params = to_host(self._params)
+        if params.ndim == 2:
+            raise ValueError(
+                f"The last fit cross-fitted {params.shape[0]} networks (n_cv="
+                f"{params.shape[0]}); warm_start and partial_fit continue one "
+                "network. Refit with warm_start=False."
+            )
         if params.shape[0] != net.n_params:
             raise ValueError(
                 f"The network changed since the last fit ({params.shape[0]} "
@@ -286,6 +307,15 @@ class _TabularBase(_TrainingPipeline, _Persistent, BaseEstimator):
 
     def _keep_params(self, net, params):
         self._net, self._params = net, params
+
+    def _kept_params(self):
+        return self._params
+
+    def _keep_members(self, net, params):
+        self._net, self._params = net, params
+
+    def _cross_fit_splits(self):
+        return self.n_cv
 
     def _validation_wanted(self):
         return self.select_best
@@ -341,4 +371,12 @@ class _TabularBase(_TrainingPipeline, _Persistent, BaseEstimator):
         Z = self._encode(X)
         if is_device_array(self._params):  # encoded on the host, then moved
             Z = backend_of(self._params).asarray(Z)
-        return self._network_outputs(self._net, self._params, Z, for_arrays(Z))
+        backend, params = for_arrays(Z), self._params
+        if params.ndim == 1:
+            return self._network_outputs(self._net, params, Z, backend)
+        # cross-fitted members: the mean of their outputs (probabilities, or
+        # predictions on the target's scale)
+        total = self._network_outputs(self._net, params[0, ...], Z, backend)
+        for k in range(1, params.shape[0]):
+            total = total + self._network_outputs(self._net, params[k, ...], Z, backend)
+        return total / params.shape[0]

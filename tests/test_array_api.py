@@ -349,6 +349,17 @@ def test_tabular_piecewise_embedding_equals_the_numpy_path(xp, table):
     assert dev.best_epoch_ == ref.best_epoch_
 
 
+def test_tabular_cross_fitted_members_equal_the_numpy_path(xp, table):
+    _, _, X, y = table
+    est = TabularMLPRegressor(n_cv=3, **EXACT)
+    ref, dev, Xd = _fit_both(est, xp, X, y)
+    assert dev.best_epoch_ == ref.best_epoch_
+    _same_namespace(dev._params, Xd)
+    pred = dev.predict(Xd)
+    _same_namespace(pred, Xd)
+    np.testing.assert_allclose(_numpy(pred), ref.predict(X), rtol=1e-6, atol=1e-9)
+
+
 def test_tabular_regressor_with_embeddings_equals_the_numpy_path(xp, table):
     _, _, X, y = table
     est = TabularMLPRegressor(categorical_features=[0], n_ensemble=2, **EXACT)

@@ -99,6 +99,7 @@ CLASSIFIERS = {
     "plain activation": dict(parametric_activation=False),
     "no scale, no periodic": dict(feature_scale=False, numerical_embedding=None),
     "piecewise": dict(numerical_embedding="piecewise", n_bins=6),
+    "cross-fitted": dict(n_cv=2),
     "all one-hot": dict(max_onehot=32),
     "all embedded": dict(max_onehot=0),
     "float64": dict(dtype="float64"),
