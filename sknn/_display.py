@@ -71,6 +71,22 @@ def _plot_losses(ax, loss_curve, validation_loss, color, prefix=""):
     return lines
 
 
+def _mark_kept(ax, best_epoch, color, label=True):
+    """Dotted vertical lines at the kept epoch, or at each cross-fitted
+    member's (a list); the first line carries the label."""
+    if np.ndim(best_epoch) == 0:
+        epochs, text = [best_epoch], f"kept epoch ({best_epoch})"
+    else:
+        epochs = sorted(set(best_epoch))
+        text = "kept epochs (members: " + ", ".join(map(str, best_epoch)) + ")"
+    return [
+        ax.axvline(
+            e, color=color, linestyle=":", label=text if label and i == 0 else None
+        )
+        for i, e in enumerate(epochs)
+    ]
+
+
 def _legend_below(ax, handles, ncol):
     """A legend under the axes, where it covers no curve."""
     ax.legend(
@@ -139,8 +155,9 @@ class TrainingCurveDisplay:
         says otherwise), drawn on a second axis.
     metric_name : str or None
         Name of the metric ("accuracy", "R2", a scorer's name).
-    best_epoch : int or None
-        The epoch whose weights the model kept (1-based), marked.
+    best_epoch : int, list of int or None
+        The epoch whose weights the model kept (1-based), marked; a list
+        marks each cross-fitted member's (``n_cv > 1``).
     estimator_name : str or None
         Name shown in the title.
 
@@ -232,12 +249,8 @@ class TrainingCurveDisplay:
             self.ax_score_ = ax2
         self.best_line_ = None
         if self.best_epoch is not None:
-            self.best_line_ = ax.axvline(
-                self.best_epoch,
-                color="0.4",
-                linestyle=":",
-                label=f"kept epoch ({self.best_epoch})",
-            )
+            marks = _mark_kept(ax, self.best_epoch, color="0.4")
+            self.best_line_ = marks[0]
             lines.append(self.best_line_)
         _legend_below(ax, lines, min(len(lines), 3))
         if self.estimator_name:
@@ -319,7 +332,7 @@ class TrainingCurveComparisonDisplay:
             )
             handles += lines
             if c.get("best_epoch") is not None:
-                lines.append(ax.axvline(c["best_epoch"], color=color, linestyle=":"))
+                lines += _mark_kept(ax, c["best_epoch"], color=color, label=False)
             self.lines_[name] = lines
         _legend_below(ax, handles, 2)
         _finish(self, ax, own_figure)

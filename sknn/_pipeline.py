@@ -239,8 +239,10 @@ class _TrainingPipeline:
         """Data-dependent initialisation of a first fit's ``params`` from the
         training rows, a :class:`TrainData` (none by default)."""
 
-    def _cross_fit_splits(self):
-        """Members of a cross-fitted fit (1: one network, the default)."""
+    def _cross_fit_splits(self, n_samples, given_validation, continuing):
+        """Networks this fit of ``n_samples`` rows cross-fits (1: one network
+        and the usual validation, the default), knowing whether ``X_val`` is
+        given and whether the fit continues fitted weights."""
         return 1
 
     def _kept_params(self):
@@ -303,16 +305,11 @@ class _TrainingPipeline:
             params = self._current_params(net, None)
         data = TrainData(X, Y, sw, y)
         del X, Y  # after a split only its rows are held while training
-        n_members = self._cross_fit_splits() if first_pass and not incremental else 1
-        if n_members > 1 and (
-            X_val is not None or y_val is not None or sample_weight_val is not None
-        ):
-            raise ValueError(
-                f"X_val and y_val replace the held-out split, but n_cv={n_members} "
-                "cross-fits: each member chooses its epoch on its own fold. Set "
-                "n_cv=1 to use them, or leave them out."
-            )
-        if n_members > 1 and self._cross_fit_rows(data, n_members):
+        given = X_val is not None or y_val is not None or sample_weight_val is not None
+        n_members = self._cross_fit_splits(
+            data.X.shape[0], given, continuing=incremental or not first_pass
+        )
+        if n_members > 1:
             run = _Run(net, None, data, rng, backend, False, callbacks, previous)
             self._fit_members(run, n_members)
             self._to_fit_namespace(backend)
@@ -329,11 +326,6 @@ class _TrainingPipeline:
         return self
 
     # ------------------------------------------------------------ cross-fitting
-    def _cross_fit_rows(self, data, n_members):
-        """Whether each of ``n_members`` folds of ``data`` can validate (as
-        many rows as a held-out split needs); else one network trains."""
-        return data.X.shape[0] // n_members >= self._min_validation_rows
-
     def _fit_members(self, run, n_members):
         """Cross-fitted bagging: one network per fold, trained on the other
         folds, its epoch chosen on its own fold (as a held-out split would

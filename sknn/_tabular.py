@@ -93,14 +93,17 @@ None, default='from_dtype'
         Members of a batch ensemble sharing the hidden layers, each with its
         own input scaling and output weights; predictions average the members'
         probabilities.  Fit time grows about linearly with it.
-    n_cv : int, default=1
+    n_cv : int or 'auto', default='auto'
         Cross-fitted bagging: ``n_cv > 1`` splits the rows into ``n_cv``
         folds and trains one network per fold on the other folds, each
         keeping the epoch of best loss on its own fold (in place of the
         ``validation_fraction`` split); predictions average the members.  Fit
         time grows about linearly with it; a table whose folds would hold
-        fewer than 10 rows trains one network.  ``warm_start`` and
-        ``partial_fit`` need ``n_cv=1``.
+        fewer than 10 rows trains one network.  'auto' cross-fits 5 networks
+        on tables of at most 2,000 rows and one above, and one network when
+        ``X_val`` is given, with ``warm_start=True`` and in ``partial_fit``;
+        an integer above 1 cannot continue a fit (no ``partial_fit``, no
+        warm start of a fitted model).
     dropout : float, default=0.15
         Dropout rate after each hidden layer.
     dropout_schedule : {'constant', 'coslog4', 'flat_cos'}, default='flat_cos'
@@ -170,6 +173,8 @@ None, default='from_dtype'
         Output units: the number of classes (2 for one or two classes).
     n_iter_ : int
         Epochs run by the last call.
+    n_cv_ : int
+        Networks the last call trained (``n_cv``, or its 'auto' value).
     max_iter_ : int
         Epochs the last call planned (``max_iter``, or its 'auto' value);
         ``partial_fit`` runs one, and schedules read this horizon.
@@ -231,7 +236,7 @@ None, default='from_dtype'
         categorical_embedding_dim=8,
         parametrization="ntp",
         n_ensemble=1,
-        n_cv=1,
+        n_cv="auto",
         dropout=0.15,
         dropout_schedule="flat_cos",
         learning_rate_init=0.01,
@@ -383,7 +388,7 @@ callbacks, progress_bar
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
     is_categorical_ : ndarray of bool of shape (`n_features_in_`,)
     n_outputs_ : int
-    n_iter_, max_iter_, batch_size_, t_, loss_, loss_curve_, history_, \
+    n_iter_, n_cv_, max_iter_, batch_size_, t_, loss_, loss_curve_, history_, \
 best_epoch_, best_loss_
         As in :class:`TabularMLPClassifier`; the losses are ``loss`` on the
         scaled targets.
@@ -429,7 +434,7 @@ best_epoch_, best_loss_
         categorical_embedding_dim=8,
         parametrization="ntp",
         n_ensemble=1,
-        n_cv=1,
+        n_cv="auto",
         dropout=0.15,
         dropout_schedule="flat_cos",
         learning_rate_init=0.01,

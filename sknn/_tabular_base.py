@@ -52,6 +52,29 @@ _BUDGET_MIN_EPOCHS = 4
 _BUDGET_BATCHES = ((40_000, 256), (100_000, 512), (np.inf, 1024))
 
 
+# Cross-fitted bagging with n_cv='auto': _CV_MEMBERS networks on tables of at
+# most _CV_ROWS rows, where a fit is cheap and one validation split is noisy;
+# one network above (docs/tabular.md, "Cross-fitted bagging").
+_CV_MEMBERS = 5
+_CV_ROWS = 2000
+
+
+def cross_fit_members(n_rows):
+    """Networks of the 'auto' cross-fitted bagging for ``n_rows`` rows.
+
+    Parameters
+    ----------
+    n_rows : int
+        Rows of the fit (before any fold or hold-out).
+
+    Returns
+    -------
+    n_cv : int
+        5 up to 2,000 rows, else 1.
+    """
+    return _CV_MEMBERS if n_rows <= _CV_ROWS else 1
+
+
 def training_budget(n_rows):
     """``(epochs, batch_size, learning_rate_factor)`` of the 'auto' budget.
 
@@ -120,7 +143,7 @@ class _TabularBase(_TrainingPipeline, _Persistent, BaseEstimator):
         "categorical_embedding_dim": [Interval(Integral, 1, None, closed="left")],
         "parametrization": [StrOptions({"ntp", "standard"})],
         "n_ensemble": [Interval(Integral, 1, None, closed="left")],
-        "n_cv": [Interval(Integral, 1, None, closed="left")],
+        "n_cv": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "dropout_schedule": [StrOptions({"constant", *SHAPES})],
         "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
@@ -243,7 +266,11 @@ class _TabularBase(_TrainingPipeline, _Persistent, BaseEstimator):
 
     # ------------------------------------------------------------ the pipeline
     def _check_fit_options(self, incremental):
-        if self.n_cv > 1 and self.warm_start and self.__sklearn_is_fitted__():
+        if (
+            self._explicit_members()
+            and self.warm_start
+            and self.__sklearn_is_fitted__()
+        ):
             raise ValueError(
                 f"warm_start=True continues one network, but n_cv={self.n_cv} "
                 f"cross-fits {self.n_cv} networks from scratch. Set n_cv=1 or "
@@ -252,12 +279,17 @@ class _TabularBase(_TrainingPipeline, _Persistent, BaseEstimator):
 
     def _check_one_network(self):
         """``partial_fit`` exists only for one network (``n_cv=1``)."""
-        if self.n_cv > 1:
+        if self._explicit_members():
             raise AttributeError(
-                "partial_fit is only available with n_cv=1: it continues one "
-                f"network, and n_cv={self.n_cv} cross-fits {self.n_cv}."
+                "partial_fit is only available with n_cv=1 or 'auto': it "
+                f"continues one network, and n_cv={self.n_cv} cross-fits "
+                f"{self.n_cv}."
             )
         return True
+
+    def _explicit_members(self):
+        """Whether ``n_cv`` asks for several networks whatever the fit."""
+        return self.n_cv != "auto" and self.n_cv > 1
 
     def _prepare(self, X, y, incremental, first_pass):
         if y is None:
@@ -314,8 +346,30 @@ class _TabularBase(_TrainingPipeline, _Persistent, BaseEstimator):
     def _keep_members(self, net, params):
         self._net, self._params = net, params
 
-    def _cross_fit_splits(self):
-        return self.n_cv
+    def _cross_fit_splits(self, n_samples, given_validation, continuing):
+        members = self.n_cv
+        if members == "auto":
+            # given validation rows choose the epoch, or none is chosen; a
+            # warm start continues one network
+            one = given_validation or self.warm_start or not self.select_best
+            members = 1 if one else cross_fit_members(n_samples)
+        elif members > 1 and given_validation:
+            raise ValueError(
+                f"X_val and y_val replace the held-out split, but n_cv={members} "
+                "cross-fits: each member chooses its epoch on its own fold. Set "
+                "n_cv=1 to use them, or leave them out."
+            )
+        elif members > 1 and not self.select_best:
+            raise ValueError(
+                f"n_cv={members} chooses each member's epoch on its own fold, but "
+                "select_best=False keeps the last epoch. Set select_best=True, "
+                "or n_cv=1."
+            )
+        # folds too small to validate on: one network (as the split would)
+        if continuing or n_samples // members < self._min_validation_rows:
+            members = 1
+        self.n_cv_ = members
+        return members
 
     def _validation_wanted(self):
         return self.select_best

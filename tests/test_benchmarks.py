@@ -1,6 +1,7 @@
 """Smoke tests of the developer benchmark scripts under benchmarks/."""
 
 import importlib.util
+import json
 import os
 import re
 import shutil
@@ -150,6 +151,26 @@ def test_tabular_ablation_quick_run(capsys):
     out = capsys.readouterr().out
     for variant in bench.ABLATIONS:
         assert f"| {variant} | " in out
+
+
+def test_tabular_ablation_runs_the_chosen_variants(capsys):
+    bench = _load("tabular")
+    variant = "no cross-fitting (n_cv=1)"
+    bench.main(
+        [
+            "--quick",
+            "--ablation",
+            "--variants",
+            variant,
+            "--datasets",
+            "sklearn/diabetes",
+        ]
+    )
+    out = capsys.readouterr().out
+    rows = re.findall(r"^\| (.+?) \| [+-]\d\.\d{4} \| ", out, re.M)
+    assert rows == [variant]
+    with pytest.raises(SystemExit, match="unknown variants"):
+        bench.main(["--quick", "--ablation", "--variants", "no such thing"])
 
 
 @pytest.mark.slow
@@ -330,3 +351,19 @@ def test_roofline_counts_and_times_the_products():
     seconds = roofline.gemm_epoch_seconds(64, 5, 3, (4,), 16, np.float32, reps=1)
     assert 0 < seconds < 10
     assert set(roofline.WORKLOADS) == {"tabular", "wide", "small"}
+
+
+def test_bagging_summary_bags_the_tables_up_to_each_threshold():
+    bench = _load("tabular_bagging")
+
+    def line(name, rows, bagged):
+        variants = {"default": [0.5, 1.0], "piecewise": [0.5, 1.0]}
+        variants.update(bag5=[bagged, 5.0], bag5_e16=[0.5, 2.0])
+        return json.dumps({"name": name, "rows": rows, **variants})
+
+    lines = [line("a", 900, 0.6), line("b", 6000, 0.52)]
+    out = bench.summary(lines)
+    assert "bag5 +0.0600" in out  # (0.1 + 0.02) / 2
+    # 600 training rows bagged from 1000 on; 4000 only at 4000
+    assert "| 1000 | 1 | +0.0500 | 3.00x |" in out
+    assert "| 4000 | 2 | +0.0600 | 5.00x |" in out

@@ -105,10 +105,29 @@ def test_scoring_loss_is_the_validation_loss_alone(pyplot, digits):
 
 
 def test_a_tabular_model_marks_its_best_epoch(pyplot, digits):
-    est = TabularMLPClassifier(hidden_layer_sizes=(16,), max_iter=6, random_state=0)
+    est = TabularMLPClassifier(
+        hidden_layer_sizes=(16,), max_iter=6, n_cv=1, random_state=0
+    )
     disp = TrainingCurveDisplay.from_estimator(est.fit(*digits))
     assert disp.best_epoch == est.best_epoch_
+    assert disp.best_line_.get_label() == f"kept epoch ({est.best_epoch_})"
     assert_allclose(disp.lines_[1].get_ydata(), -np.asarray(est.validation_scores_))
+
+
+def test_a_cross_fitted_model_marks_each_members_epoch(pyplot, digits):
+    est = TabularMLPClassifier(
+        hidden_layer_sizes=(16,), max_iter=6, n_cv=3, random_state=0
+    ).fit(*digits)
+    disp = TrainingCurveDisplay.from_estimator(est)
+    epochs = ", ".join(map(str, est.best_epoch_))
+    assert disp.best_line_.get_label() == f"kept epochs (members: {epochs})"
+    dotted = [line for line in disp.ax_.get_lines() if line.get_linestyle() == ":"]
+    assert sorted(line.get_xdata()[0] for line in dotted) == sorted(
+        set(est.best_epoch_)
+    )
+    # the members' mean curves, one value per epoch
+    assert_allclose(disp.lines_[1].get_ydata(), -np.asarray(est.validation_scores_))
+    assert len(disp.lines_[0].get_ydata()) == est.n_iter_
 
 
 def test_a_pipeline_is_read_through_its_last_step(pyplot, digits):

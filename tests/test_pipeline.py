@@ -51,11 +51,12 @@ ESTIMATORS = {
     "MLPRegressorNN": lambda **kw: MLPRegressorNN(
         hidden_layer_sizes=(8,), random_state=0, **kw
     ),
+    # the services on one network (cross-fitting: tests/test_tabular_cv.py)
     "TabularMLPClassifier": lambda **kw: TabularMLPClassifier(
-        hidden_layer_sizes=(8,), random_state=0, **kw
+        hidden_layer_sizes=(8,), random_state=0, **{"n_cv": 1, **kw}
     ),
     "TabularMLPRegressor": lambda **kw: TabularMLPRegressor(
-        hidden_layer_sizes=(8,), random_state=0, **kw
+        hidden_layer_sizes=(8,), random_state=0, **{"n_cv": 1, **kw}
     ),
 }
 CLASSIFIERS = ["MLPClassifierNN", "TabularMLPClassifier"]

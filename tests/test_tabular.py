@@ -328,7 +328,7 @@ def test_dropout_follows_its_schedule_and_the_fit_keeps_the_base_rate(
 
     monkeypatch.setattr(Dropout, "draw", spy)
     X, signal = _frame(n=100)  # 80 training rows: one batch per epoch
-    clf = TabularMLPClassifier(**SMALL, dropout=0.2, dropout_schedule=schedule)
+    clf = TabularMLPClassifier(**SMALL, n_cv=1, dropout=0.2, dropout_schedule=schedule)
     clf.fit(X, _labels(signal))
     shape = SHAPES.get(schedule, lambda frac: 1.0)
     expected = [0.2 * shape((e + 0.5) / 30) for e in range(30)]

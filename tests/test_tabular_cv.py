@@ -12,6 +12,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 from sknn import TabularMLPClassifier, TabularMLPRegressor
 from sknn._core.backend import NUMPY
 from sknn._fitdata import cv_folds
+from sknn._tabular_base import cross_fit_members
 
 SMALL = dict(hidden_layer_sizes=(16,), max_iter=6, random_state=0)
 
@@ -108,7 +109,7 @@ def test_bagging_beats_one_network_of_the_same_seed():
     gains = []
     for seed in range(3):
         params = dict(hidden_layer_sizes=(64,), max_iter=20, random_state=seed)
-        one = TabularMLPRegressor(**params).fit(X, y)
+        one = TabularMLPRegressor(**params, n_cv=1).fit(X, y)
         bag = TabularMLPRegressor(**params, n_cv=5).fit(X, y)
         gains.append(bag.score(Xt, yt) - one.score(Xt, yt))
     assert np.mean(gains) > 0
@@ -129,12 +130,19 @@ def test_validation_rows_cannot_replace_the_folds():
         est.fit(X, y, X_val=X[:20], y_val=y[:20])
 
 
+def test_members_need_best_epoch_selection():
+    X, y = _regression()
+    est = TabularMLPRegressor(**SMALL, n_cv=3, select_best=False)
+    with pytest.raises(ValueError, match="select_best=False keeps the last epoch"):
+        est.fit(X, y)
+
+
 def test_partial_fit_is_only_there_for_one_network():
     est = TabularMLPRegressor(**SMALL, n_cv=3)
     assert not hasattr(est, "partial_fit")
     with pytest.raises(AttributeError, match="has no attribute 'partial_fit'") as info:
         est.partial_fit(*_regression())
-    assert "only available with n_cv=1" in str(info.value.__cause__)
+    assert "only available with n_cv=1 or" in str(info.value.__cause__)
     assert hasattr(est.set_params(n_cv=1), "partial_fit")
 
 
@@ -152,3 +160,46 @@ def test_a_warm_start_after_cross_fitting_says_so():
     est.set_params(n_cv=1, warm_start=True)
     with pytest.raises(ValueError, match="cross-fitted 3 networks"):
         est.fit(X, y)
+
+
+# ------------------------------------------------------------------ 'auto'
+@pytest.mark.parametrize("rows, members", [(50, 5), (1000, 5), (2000, 5), (2001, 1)])
+def test_auto_bags_small_tables_only(rows, members):
+    assert cross_fit_members(rows) == members
+
+
+def test_auto_cross_fits_a_small_table_and_not_a_large_one():
+    X, y = _regression(300)
+    small = TabularMLPRegressor(**SMALL, n_cv="auto").fit(X, y)
+    assert small.n_cv_ == 5 and small._params.shape[0] == 5
+    X, y = _regression(2100)
+    large = TabularMLPRegressor(**SMALL, n_cv="auto").fit(X, y)
+    assert large.n_cv_ == 1 and large._params.ndim == 1
+
+
+@pytest.mark.parametrize(
+    "how", ["X_val", "warm_start", "partial_fit", "tiny", "no_select_best"]
+)
+def test_auto_trains_one_network_where_members_cannot_serve(how):
+    X, y = _regression(300)
+    est = TabularMLPRegressor(**SMALL, n_cv="auto")
+    if how == "X_val":
+        est.fit(X[:200], y[:200], X_val=X[200:], y_val=y[200:])
+    elif how == "warm_start":
+        est.set_params(warm_start=True).fit(X, y)
+        est.fit(X, y)  # and the next fit continues it
+    elif how == "partial_fit":
+        est.partial_fit(X, y)
+    elif how == "no_select_best":
+        est.set_params(select_best=False).fit(X, y)
+    else:
+        est.fit(X[:45], y[:45])  # 5 folds of 9 rows
+    assert est.n_cv_ == 1 and est._params.ndim == 1
+
+
+def test_n_cv_is_validated():
+    X, y = _regression()
+    with pytest.raises(ValueError, match="The 'n_cv' parameter"):
+        TabularMLPRegressor(n_cv=0).fit(X, y)
+    with pytest.raises(ValueError, match="The 'n_cv' parameter"):
+        TabularMLPRegressor(n_cv="five").fit(X, y)
