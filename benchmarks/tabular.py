@@ -14,8 +14,8 @@ AUC, multiclass: accuracy, regression: R2), for:
   ``categorical_features="from_dtype"`` (a categorical column of more than
   255 levels, which it refuses, as integer codes);
 - ``lightgbm`` and ``catboost``: their defaults on the DataFrame as it is
-  (their own categorical and missing-value handling), one thread, when they
-  are installed (benchmark-only peers, never dependencies);
+  (their own categorical and missing-value handling), on every core, when
+  they are installed (benchmark-only peers, never dependencies);
 - ``realmlp``: pytabkit's ``RealMLP_TD_Classifier`` / ``Regressor`` when
   pytabkit is installed (a benchmark-only extra; it needs torch), one thread.
 
@@ -162,15 +162,6 @@ def _realmlp(task, seed):
     return make_pipeline(impute, model)
 
 
-def _lightgbm_small(task, seed):
-    """LightGBM's defaults on the DataFrame as it is (its own handling of
-    category columns and missing values), or None without LightGBM."""
-    model = _lightgbm(task, seed)
-    if model is not None:
-        model.set_params(n_jobs=1)
-    return model
-
-
 class _CatBoost:
     """CatBoost's defaults with the DataFrame's category columns as its
     categorical features (missing categories as their own level)."""
@@ -183,14 +174,14 @@ class _CatBoost:
             if task == "regression"
             else catboost.CatBoostClassifier
         )
-        self.model = cls(random_seed=seed, verbose=0, thread_count=1)
+        self.model = cls(random_seed=seed, verbose=0, thread_count=-1)
 
     @staticmethod
     def _frame(X):
         X = X.copy()
         cats = [c for c in X.columns if isinstance(X[c].dtype, pd.CategoricalDtype)]
-        for c in cats:
-            X[c] = X[c].astype(str)
+        for c in cats:  # strings, a missing value as a level of its own
+            X[c] = X[c].astype(object).where(X[c].notna(), "missing").map(str)
         return X, cats
 
     def fit(self, X, y):
@@ -251,7 +242,7 @@ def make_model(name, task, seed, overrides, quick):
     if name == "realmlp":
         return _realmlp(task, seed)
     if name == "lightgbm":
-        return _lightgbm_small(task, seed)
+        return _lightgbm(task, seed)
     if name == "catboost":
         return _catboost(task, seed)
     raise ValueError(f"unknown model {name!r}")
