@@ -42,8 +42,10 @@ class TabularMLPClassifier(ClassifierMixin, _TabularClassifierTargets, _TabularB
     NTP parametrization with data-dependent biases, parametric activations,
     scheduled dropout, label smoothing and AdamW with ``beta_2=0.95`` (its
     multi-cycle schedule is ``learning_rate='coslog4'``); the epoch of best
-    validation loss is kept.  ``n_ensemble > 1`` trains a TabM-style batch
-    ensemble.
+    validation loss is kept.  Tables of up to 2,000 rows train five
+    cross-fitted networks (``n_cv='auto'``), each keeping its best epoch on
+    its own fold, and average them.  ``n_ensemble > 1`` trains a TabM-style
+    batch ensemble.
 
     Parameters
     ----------
