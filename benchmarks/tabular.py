@@ -174,7 +174,9 @@ class _CatBoost:
             if task == "regression"
             else catboost.CatBoostClassifier
         )
-        self.model = cls(random_seed=seed, verbose=0, thread_count=-1)
+        self.model = cls(
+            random_seed=seed, verbose=0, thread_count=-1, allow_writing_files=False
+        )
 
     @staticmethod
     def _frame(X):
