@@ -149,8 +149,10 @@ class _Run:
 
 
 def _mean_curve(curves):
-    """The epoch-by-epoch mean of equally long curves, as Python floats."""
-    return [float(v) for v in np.mean(np.asarray(curves, dtype=np.float64), axis=0)]
+    """The epoch-by-epoch mean of the curves that reach each epoch (a
+    callback may stop a member early), as Python floats."""
+    length = max(len(c) for c in curves)
+    return [float(np.mean([c[e] for c in curves if len(c) > e])) for e in range(length)]
 
 
 class _TrainingPipeline:
@@ -353,10 +355,12 @@ class _TrainingPipeline:
 
     def _summarise_members(self, members):
         """The fitted attributes of a cross-fitted fit: per-epoch curves and
-        losses averaged over the members, ``best_epoch_`` one per member,
-        ``history_`` every member's epochs (each record naming its member)."""
+        losses averaged over the members (over those still training, when a
+        callback stopped some early; ``n_iter_`` is the longest run),
+        ``best_epoch_`` one per member, ``history_`` every member's epochs
+        (each record naming its member)."""
         self._train_state = None
-        self.n_iter_ = members[0]["n_iter_"]
+        self.n_iter_ = max(m["n_iter_"] for m in members)
         self.t_ = sum(m["t_"] for m in members)
         self.loss_ = float(np.mean([m["loss_"] for m in members]))
         self.loss_curve_ = _mean_curve([m["loss_curve_"] for m in members])

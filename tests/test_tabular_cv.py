@@ -92,6 +92,28 @@ def test_predictions_are_the_mean_of_the_members():
     assert est.score(X, y) > 0.9
 
 
+def test_callbacks_see_each_members_epochs_and_can_stop_one():
+    X, y = _regression()
+    seen = []
+
+    def stop_the_first_member_early(record):
+        seen.append(record["epoch"])
+        return len(seen) == 2  # the first member's second epoch
+
+    est = TabularMLPRegressor(**SMALL, n_cv=3, callbacks=[stop_the_first_member_early])
+    est.fit(X, y)
+    assert seen == [1, 2] + [1, 2, 3, 4, 5, 6] * 2
+    assert est.n_iter_ == 6 and len(est.loss_curve_) == 6
+    losses = {}
+    for r in est.history_:
+        losses.setdefault(r["epoch"], []).append(r["train_loss"])
+    # each epoch's mean over the members that reached it
+    np.testing.assert_allclose(
+        est.loss_curve_, [np.mean(losses[e]) for e in range(1, 7)]
+    )
+    assert [len(losses[e]) for e in range(1, 7)] == [3, 3, 2, 2, 2, 2]
+
+
 def test_cross_fitting_is_reproducible_and_pickles():
     X, y = _regression()
     a = TabularMLPRegressor(**SMALL, n_cv=3).fit(X, y)
