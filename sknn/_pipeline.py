@@ -193,7 +193,8 @@ class _TrainingPipeline:
         raise NotImplementedError
 
     def _keep_params(self, net, params):
-        """Keep ``params`` (trained by ``net``) as the fitted weights."""
+        """Keep ``params`` (trained by ``net``) as the fitted weights: a flat
+        vector, or one row per member of a cross-fitted fit."""
         raise NotImplementedError
 
     def _validation_wanted(self):
@@ -249,11 +250,6 @@ class _TrainingPipeline:
 
     def _kept_params(self):
         """The flat weights that :meth:`_keep_params` kept."""
-        raise NotImplementedError
-
-    def _keep_members(self, net, params):
-        """Keep the members' weights, ``params`` of shape ``(n_members,
-        n_params)`` on the host, as the fitted weights."""
         raise NotImplementedError
 
     def _solve(self, run):
@@ -350,7 +346,8 @@ class _TrainingPipeline:
                     **{k: getattr(self, k) for k in _MEMBER_ATTRIBUTES},
                 }
             )
-        self._keep_members(run.net, np.stack([m.pop("params") for m in members]))
+        # the members' weights, one row each, on the host
+        self._keep_params(run.net, np.stack([m.pop("params") for m in members]))
         self._summarise_members(members)
 
     def _summarise_members(self, members):

@@ -105,8 +105,9 @@ None, default='from_dtype'
         on tables of at most 2,000 rows and one above, and one network when
         ``X_val`` is given, with ``warm_start=True`` and in ``partial_fit``;
         an integer above 1 cannot continue a fit (no ``partial_fit``, no
-        warm start of a fitted model).  Callbacks and the progress bar see
-        each member's epochs in turn.
+        warm start of a fitted model), and neither can a model that 'auto'
+        cross-fitted (fit with ``n_cv=1`` to continue it later).  Callbacks
+        and the progress bar see each member's epochs in turn.
     dropout : float, default=0.15
         Dropout rate after each hidden layer.
     dropout_schedule : {'constant', 'coslog4', 'flat_cos'}, default='flat_cos'

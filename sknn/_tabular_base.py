@@ -326,8 +326,8 @@ class _TabularBase(_TrainingPipeline, _Persistent, BaseEstimator):
         if params.ndim == 2:
             raise ValueError(
                 f"The last fit cross-fitted {params.shape[0]} networks (n_cv="
-                f"{params.shape[0]}); warm_start and partial_fit continue one "
-                "network. Refit with warm_start=False."
+                f"{self.n_cv!r}); warm_start and partial_fit continue one "
+                "network: fit with n_cv=1 first, or refit with warm_start=False."
             )
         if params.shape[0] != net.n_params:
             raise ValueError(
@@ -342,9 +342,6 @@ class _TabularBase(_TrainingPipeline, _Persistent, BaseEstimator):
 
     def _kept_params(self):
         return self._params
-
-    def _keep_members(self, net, params):
-        self._net, self._params = net, params
 
     def _cross_fit_splits(self, n_samples, given_validation, continuing):
         members = self.n_cv

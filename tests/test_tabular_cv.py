@@ -176,6 +176,17 @@ def test_a_warm_start_cannot_continue_members():
         est.fit(X, y)
 
 
+def test_partial_fit_after_an_auto_cross_fit_says_so():
+    X, y = _regression()  # 240 rows: 'auto' cross-fits five networks
+    est = TabularMLPRegressor(**SMALL).fit(X, y)
+    assert est.n_cv == "auto" and est.n_cv_ == 5
+    with pytest.raises(ValueError, match="fit with n_cv=1 first"):
+        est.partial_fit(X, y)
+    est = TabularMLPRegressor(**SMALL, n_cv=1).fit(X, y)
+    est.partial_fit(X, y)  # one network: continued
+    assert est.n_cv_ == 1
+
+
 def test_a_warm_start_after_cross_fitting_says_so():
     X, y = _regression()
     est = TabularMLPRegressor(**SMALL, n_cv=3).fit(X, y)
