@@ -417,3 +417,17 @@ def test_piecewise_embedding_needs_the_bins_it_was_fitted_with():
     est.set_params(n_bins=5)
     with pytest.raises(ValueError, match="fitted for n_bins=16, now n_bins=5"):
         est.fit(X, signal)
+
+
+@pytest.mark.parametrize(
+    "params, name",
+    [
+        (dict(numerical_embedding="piecewise", n_bins=0), "n_bins"),
+        (dict(n_bins=2.5), "n_bins"),
+        (dict(numerical_embedding="quantile"), "numerical_embedding"),
+    ],
+)
+def test_embedding_parameters_are_validated(params, name):
+    X, signal = _frame()
+    with pytest.raises(ValueError, match=f"The '{name}' parameter of TabularMLP"):
+        TabularMLPRegressor(**SMALL, **params).fit(X, signal)
