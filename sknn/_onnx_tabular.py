@@ -213,9 +213,9 @@ def _feature_scale(g, layer, P, x, k):
     return g.node("Mul", [x, g.const(np.asarray(P[0], np.float64) * layer.lr_mult)])
 
 
-def _embedding(g, layer, P, x, h):
+def _embedding(g, layer, P, x, num, h):
     """The tail of a basis embedding: ``h`` (n, p, m) mapped by each column's
-    ``V`` and ``c``, placed after the numeric columns (see
+    ``V`` and ``c``, placed after the numeric columns ``num`` (see
     ``embeddings._BasisEmbedding``)."""
     V, c = P[0], P[-1]
     p, d = layer.p, layer.d
@@ -223,7 +223,7 @@ def _embedding(g, layer, P, x, h):
     e = g.node("MatMul", [h, g.const(V)], "hv")  # (p, n, d)
     e = g.node("Add", [e, g.const(np.asarray(c)[:, None, :])], "e")
     e = g.reshape(g.node("Transpose", [e], "eT", perm=[1, 0, 2]), [-1, p * d])
-    parts = [g.columns(x, list(range(p))), e]
+    parts = [num, e]
     if layer.n_in > p:
         parts.append(g.columns(x, list(range(p, layer.n_in))))
     return g.concat(parts)
@@ -231,20 +231,20 @@ def _embedding(g, layer, P, x, h):
 
 def _periodic(g, layer, P, x, k):
     _, w, b, _ = P
-    num = g.reshape(g.columns(x, list(range(layer.p))), [-1, layer.p, 1])
-    u = g.node("Mul", [num, g.const(w)], "xw")  # (n, p, m)
+    num = g.columns(x, list(range(layer.p)))
+    u = g.node("Mul", [g.reshape(num, [-1, layer.p, 1]), g.const(w)], "xw")  # (n, p, m)
     u = g.node("Add", [u, g.const(b)], "xwb")
     h = g.node("Cos", [g.node("Mul", [u, g.const(2.0 * np.pi)], "phase")], "h")
-    return _embedding(g, layer, P, x, h)
+    return _embedding(g, layer, P, x, num, h)
 
 
 def _piecewise(g, layer, P, x, k):
-    num = g.reshape(g.columns(x, list(range(layer.p))), [-1, layer.p, 1])
-    u = g.node("Sub", [num, g.const(layer._lo)], "x_lo")  # (n, p, m)
-    u = g.node("Mul", [u, g.const(layer._inv)], "share")
+    num = g.columns(x, list(range(layer.p)))
+    u = g.node("Sub", [g.reshape(num, [-1, layer.p, 1]), g.const(layer._lo)], "x_lo")
+    u = g.node("Mul", [u, g.const(layer._inv)], "share")  # (n, p, m)
     h = g.node("Max", [u, g.const(np.zeros(()))], "above")
     h = g.node("Min", [h, g.const(np.ones(()))], "h")
-    return _embedding(g, layer, P, x, h)
+    return _embedding(g, layer, P, x, num, h)
 
 
 def _categorical(g, layer, P, x, k):
