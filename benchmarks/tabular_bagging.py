@@ -66,16 +66,27 @@ def fit_members(task, seed, X, y, k, params):
     return members
 
 
-def score_members(members, task, X, y):
-    """The held-out score of the members' mean prediction."""
-    from sklearn.metrics import accuracy_score, r2_score, roc_auc_score
+class _MeanOf:
+    """The members' mean as one model: probabilities averaged (labels by
+    their argmax), or predictions averaged."""
 
-    if task == "regression":
-        return r2_score(y, np.mean([m.predict(X) for m in members], axis=0))
-    P = np.mean([m.predict_proba(X) for m in members], axis=0)
-    if task == "binary":
-        return roc_auc_score(y, P[:, 1])
-    return accuracy_score(y, members[0].classes_[P.argmax(1)])
+    def __init__(self, members):
+        self.members = members
+
+    def predict_proba(self, X):
+        return np.mean([m.predict_proba(X) for m in self.members], axis=0)
+
+    def predict(self, X):
+        first = self.members[0]
+        if hasattr(first, "classes_"):
+            return first.classes_[self.predict_proba(X).argmax(axis=1)]
+        return np.mean([m.predict(X) for m in self.members], axis=0)
+
+
+def score_members(members, task, X, y):
+    """The held-out score of the members' mean prediction (``tabular.py``'s
+    metric of the task)."""
+    return tabular._score(_MeanOf(members), task, X, y)
 
 
 def run(names):
