@@ -7,6 +7,7 @@ import pytest
 import scipy.sparse as sp
 
 from sknn._core.activations import ACTIVATIONS
+from sknn._core.backend import NUMPY
 from sknn._core.network import Network, Workspace
 
 # every test runs on both element-wise backends (conftest.kernels)
@@ -457,6 +458,24 @@ def test_draw_masks(dtype):
         assert abs(M.mean() - 1.0) < 0.05
     again = net.draw_masks(np.random.default_rng(0), 400)
     np.testing.assert_array_equal(masks[0], again[0])
+
+
+@pytest.mark.parametrize(
+    "rate, dropped, keep",
+    [
+        (0.15, 9830, 65536 / 55706),  # 1 / (1 - 0.15) to 6e-6
+        (0.5, 32768, 2.0),
+        (0.9999999, 65535, 65536.0),  # rounds below 1: one level kept
+    ],
+)
+def test_draw_mask_rounds_rate_to_16_bits(rate, dropped, keep):
+    # the rate is rounded to a multiple of 2**-16 below 1 and the kept entries
+    # scaled by the inverse of the rounded keep probability: expectation 1
+    M = NUMPY.draw_mask(np.random.default_rng(1), (2000, 300), rate, np.float64)
+    assert set(np.unique(M)) <= {0.0, keep}
+    assert abs((M == 0).mean() - dropped / 65536) < 0.005
+    if rate < 0.99:
+        np.testing.assert_allclose(keep, 1.0 / (1.0 - rate), rtol=1e-5)
     assert all(
         m is None
         for m in Network([3, 4, 2], "relu", "log_loss").draw_masks(

@@ -242,13 +242,22 @@ class Backend:
 
     @staticmethod
     def draw_mask(rng, shape, rate, dtype):
-        """An inverted-dropout mask: ``1 / (1 - rate)`` with probability
-        ``1 - rate``, else 0, drawn from the ``numpy.random.Generator`` ``rng``."""
-        U = rng.random(shape, dtype=dtype)
-        keep = U >= rate
-        M = U  # reuse the draw's memory for the scaled mask
-        M[...] = keep
-        M *= 1.0 / (1.0 - rate)
+        """An inverted-dropout mask drawn from the ``numpy.random.Generator``
+        ``rng``: 0 with probability ``rate``, else ``1 / (1 - rate)``.
+
+        The draw is 16 random bits per entry (an entry is dropped when they
+        fall below ``rate`` in units of ``2**-16``), not a float: half the
+        random bits of a float32 uniform, a quarter of a float64 one, and one
+        comparison.  ``rate`` is thus rounded to a multiple of ``2**-16``
+        (at most ``7.6e-6`` away), and the kept entries are scaled by the
+        inverse of the rounded keep probability, so the mask's expectation
+        is exactly 1.
+        """
+        levels = 1 << 16
+        dropped = min(round(rate * levels), levels - 1)
+        bits = rng.integers(0, levels, size=shape, dtype=np.uint16)
+        M = np.empty(shape, dtype)
+        np.multiply(bits >= dropped, M.dtype.type(levels / (levels - dropped)), out=M)
         return M
 
     def mask_source(self, rng):
