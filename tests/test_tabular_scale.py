@@ -102,9 +102,12 @@ def test_explicit_values_are_used_as_given():
 
 def test_the_batch_is_clipped_to_the_training_rows():
     X, y = _regression(50)
-    est = _fit(TabularMLPRegressor(max_iter=2, batch_size=1000, **SMALL), X, y)
-    assert est.batch_size_ == 40  # 50 rows, 10 held out
-    assert _fit(TabularMLPRegressor(max_iter=2, **SMALL), X, y).batch_size_ == 40
+    one = dict(max_iter=2, n_cv=1, **SMALL)  # one network: 50 rows, 10 held out
+    est = _fit(TabularMLPRegressor(batch_size=1000, **one), X, y)
+    assert est.batch_size_ == 40
+    assert _fit(TabularMLPRegressor(**one), X, y).batch_size_ == 40
+    # 'auto' cross-fits 4 networks, each on 37 or 38 of the rows
+    assert _fit(TabularMLPRegressor(max_iter=2, **SMALL), X, y).batch_size_ == 38
 
 
 def test_explicit_max_iter_keeps_the_auto_batch():
