@@ -131,7 +131,8 @@ None, default='from_dtype'
         100,000, then 1024, with the learning rate multiplied by
         ``sqrt(batch_size / 256)``.  ``batch_size_`` is the size used.
     max_iter : int or 'auto', default='auto'
-        Epochs; training runs them all and keeps the best one.  'auto'
+        Epochs; training runs them all (unless ``n_iter_no_change`` stops it)
+        and keeps the best one.  'auto'
         follows the table's size: 40 up to 8,192 training rows, then
         ``40 * sqrt(8192 / n_rows)`` rounded, at least 4 (about 13 at 80,000
         rows, 4 at 800,000), measured on large tables to keep their score
@@ -142,6 +143,14 @@ None, default='from_dtype'
     select_best : bool, default=True
         Keep the epoch of lowest validation log-loss; False trains on all
         rows and keeps the last epoch.
+    n_iter_no_change : int or None, default=15
+        Stop a network's training once more than this many epochs in a row
+        have not lowered its validation loss (its training loss with
+        ``select_best=False``), scikit-learn's MLP count; None runs all
+        ``max_iter`` epochs.  Each cross-fitted network stops on its own
+        fold's loss; ``n_iter_`` is the longest run.  15 kept the
+        benchmark's mean score (+0.0011 against None, on 33 tables) and cut
+        its fit time by a tenth (``docs/tabular.md``).
     label_smoothing : float, default=0.1
         Targets ``(1 - eps) y + eps / n_classes`` in training.
     class_weight : dict, 'balanced' or None, default=None
@@ -252,6 +261,7 @@ None, default='from_dtype'
         max_iter="auto",
         validation_fraction=0.2,
         select_best=True,
+        n_iter_no_change=15,
         label_smoothing=0.1,
         class_weight=None,
         dtype="float32",
@@ -286,6 +296,7 @@ None, default='from_dtype'
         self.max_iter = max_iter
         self.validation_fraction = validation_fraction
         self.select_best = select_best
+        self.n_iter_no_change = n_iter_no_change
         self.label_smoothing = label_smoothing
         self.class_weight = class_weight
         self.dtype = dtype
@@ -379,8 +390,8 @@ class TabularMLPRegressor(RegressorMixin, _TabularRegressorTargets, _TabularBase
 n_bins, embedding_dim, categorical_features, max_onehot, categorical_embedding_dim, \
 parametrization, n_ensemble, n_cv, dropout, dropout_schedule, learning_rate_init, \
 learning_rate, beta_1, beta_2, weight_decay, batch_size, max_iter, \
-validation_fraction, select_best, dtype, random_state, verbose, warm_start, \
-callbacks, progress_bar
+validation_fraction, select_best, n_iter_no_change, dtype, random_state, verbose, \
+warm_start, callbacks, progress_bar
         As in :class:`TabularMLPClassifier`; the best epoch is the one of
         lowest validation loss (``loss``), which ``verbose`` prints under the
         loss's name; a warm start keeps the target scaling too (so it keeps a
@@ -450,6 +461,7 @@ best_epoch_, best_loss_
         max_iter="auto",
         validation_fraction=0.2,
         select_best=True,
+        n_iter_no_change=15,
         dtype="float32",
         random_state=None,
         verbose=False,
@@ -484,6 +496,7 @@ best_epoch_, best_loss_
         self.max_iter = max_iter
         self.validation_fraction = validation_fraction
         self.select_best = select_best
+        self.n_iter_no_change = n_iter_no_change
         self.dtype = dtype
         self.random_state = random_state
         self.verbose = verbose

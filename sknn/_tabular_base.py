@@ -158,6 +158,7 @@ class _TabularBase(_TrainingPipeline, _Persistent, BaseEstimator):
         "max_iter": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
         "validation_fraction": [Interval(Real, 0, 1, closed="left")],
         "select_best": ["boolean"],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left"), None],
         "dtype": [StrOptions({"float32", "float64"})],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
@@ -410,7 +411,9 @@ class _TabularBase(_TrainingPipeline, _Persistent, BaseEstimator):
             batch_size=batch,
             max_iter=epochs,
             tol=0.0,
-            n_iter_no_change=np.inf,
+            n_iter_no_change=(
+                np.inf if self.n_iter_no_change is None else self.n_iter_no_change
+            ),
             dropout_schedule=self.dropout_schedule,
         )
         return optimizer, schedule, loop

@@ -277,6 +277,68 @@ def test_without_best_epoch_selection_every_row_trains():
     assert reg.validation_scores_ is None and reg.best_epoch_ == reg.n_iter_
 
 
+def _last_best(curve, lower_is_better=False):
+    """The epoch (1-based) after which the curve never improved."""
+    values = -np.asarray(curve) if lower_is_better else np.asarray(curve)
+    best, at = -np.inf, 0
+    for epoch, value in enumerate(values, 1):
+        if value > best:
+            best, at = value, epoch
+    return at
+
+
+def _noise_target():
+    """The frame with a target of pure noise: the validation loss soon stalls."""
+    X, signal = _frame()
+    return X, np.random.default_rng(0).normal(size=len(signal))
+
+
+@pytest.mark.parametrize("patience", [1, 3])
+def test_n_iter_no_change_stops_after_the_validation_loss_stalls(patience):
+    X, noise = _noise_target()
+    params = dict(SMALL, max_iter=60, n_cv=1)
+    full = TabularMLPRegressor(**params).fit(X, noise)
+    stopped = TabularMLPRegressor(**params, n_iter_no_change=patience).fit(X, noise)
+    scores = stopped.validation_scores_
+    # it ran until more than `patience` epochs in a row missed the best
+    assert stopped.n_iter_ == len(scores) == _last_best(scores) + patience + 1
+    assert stopped.n_iter_ < full.n_iter_ == 60 and stopped.max_iter_ == 60
+    # the same epochs as the full run up to the stop, and its best one kept
+    np.testing.assert_array_equal(scores, full.validation_scores_[: len(scores)])
+    assert stopped.best_epoch_ == int(np.argmax(scores)) + 1
+    best = full.validation_scores_[: stopped.best_epoch_]
+    assert stopped.best_validation_score_ == max(best)
+
+
+def test_n_iter_no_change_counts_the_training_loss_without_selection():
+    X, noise = _noise_target()
+    reg = TabularMLPRegressor(
+        **dict(SMALL, max_iter=200, n_cv=1), select_best=False, n_iter_no_change=1
+    ).fit(X, noise)
+    curve = reg.loss_curve_
+    assert reg.n_iter_ == len(curve) < 200
+    assert reg.n_iter_ == _last_best(curve, lower_is_better=True) + 2
+
+
+def test_n_iter_no_change_stops_each_cross_fitted_network_on_its_own():
+    X, noise = _noise_target()
+    reg = TabularMLPRegressor(
+        **dict(SMALL, max_iter=60), n_cv=3, n_iter_no_change=2
+    ).fit(X, noise)
+    runs = [sum(1 for r in reg.history_ if r["member"] == m) for m in range(reg.n_cv_)]
+    assert max(runs) == reg.n_iter_ < 60
+    for m, run in enumerate(runs):
+        losses = [r["val_loss"] for r in reg.history_ if r["member"] == m]
+        assert run == _last_best(losses, lower_is_better=True) + 3
+
+
+@pytest.mark.parametrize("value", [0, -1, 2.5, "auto"])
+def test_n_iter_no_change_is_validated(value):
+    X, signal = _frame()
+    with pytest.raises(ValueError, match="The 'n_iter_no_change' parameter"):
+        TabularMLPRegressor(**SMALL, n_iter_no_change=value).fit(X, signal)
+
+
 def test_class_weight_moves_predictions_to_the_heavy_class():
     X, y = make_classification(400, 6, n_informative=3, flip_y=0.3, random_state=0)
     plain = TabularMLPClassifier(**SMALL).fit(X, y).predict(X)
