@@ -226,3 +226,24 @@ def report(title, env, load_before, load_after, table, legend, markdown=None):
 def log(message):
     """Progress to stderr (the report goes to stdout)."""
     print(message, file=sys.stderr, flush=True)
+
+
+def sweep_main(doc, run, summary, names, argv=None):
+    """The command line of a sweep that prints one JSON line per dataset or
+    fit: ``--datasets`` (default ``names``) and ``--part K/N`` (every N-th
+    dataset from the K-th) choose what ``run(names)`` fits, and ``--summary
+    FILE`` prints ``summary(lines)`` of such lines instead."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--datasets", default=None, help="comma-separated names")
+    parser.add_argument(
+        "--part", default="0/1", help="K/N: every N-th dataset from the K-th"
+    )
+    parser.add_argument("--summary", type=Path, default=None, metavar="FILE")
+    args = parser.parse_args(argv)
+    if args.summary is not None:
+        print(summary(args.summary.read_text().splitlines()))
+        return 0
+    chosen = args.datasets.split(",") if args.datasets else list(names)
+    part, parts = (int(v) for v in args.part.split("/"))
+    run(chosen[part::parts])
+    return 0

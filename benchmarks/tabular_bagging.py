@@ -24,7 +24,6 @@ most ``T`` training rows, for several ``T``.  Run it as::
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import time
@@ -34,14 +33,18 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import benchlib  # noqa: E402
 import tabular  # noqa: E402
 import tabular_data  # noqa: E402
 
+# every network runs all its epochs, as when the sweep was measured (before
+# the early stop, n_iter_no_change=15, became the default)
+_ONE = {"n_cv": 1, "n_iter_no_change": None}
 VARIANTS = {
-    "default": (1, {"n_cv": 1}),
-    "piecewise": (1, {"n_cv": 1, "numerical_embedding": "piecewise"}),
-    "bag5": (5, {"n_cv": 1}),
-    "bag5_e16": (5, {"n_cv": 1, "max_iter": 16}),
+    "default": (1, _ONE),
+    "piecewise": (1, {**_ONE, "numerical_embedding": "piecewise"}),
+    "bag5": (5, _ONE),
+    "bag5_e16": (5, {**_ONE, "max_iter": 16}),
 }
 """``name: (members, parameters)``; members above 1 are cross-fitted here."""
 
@@ -139,20 +142,7 @@ def summary(lines):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--datasets", default=None, help="comma-separated names")
-    parser.add_argument(
-        "--part", default="0/1", help="K/N: every N-th dataset from the K-th"
-    )
-    parser.add_argument("--summary", type=Path, default=None, metavar="FILE")
-    args = parser.parse_args(argv)
-    if args.summary is not None:
-        print(summary(args.summary.read_text().splitlines()))
-        return 0
-    names = args.datasets.split(",") if args.datasets else list(tabular_data.DATASETS)
-    part, parts = (int(v) for v in args.part.split("/"))
-    run(names[part::parts])
-    return 0
+    return benchlib.sweep_main(__doc__, run, summary, tabular_data.DATASETS, argv)
 
 
 if __name__ == "__main__":

@@ -173,6 +173,12 @@ def test_tabular_ablation_runs_the_chosen_variants(capsys):
         bench.main(["--quick", "--ablation", "--variants", "no such thing"])
 
 
+def test_every_ablation_can_be_chosen_by_name():
+    # --variants splits its value at commas: no variant's name may hold one
+    bench = _load("tabular")
+    assert [name for name in bench.ABLATIONS if "," in name] == []
+
+
 @pytest.mark.slow
 def test_tabular_scaling_quick_run(capsys):
     bench = _load("tabular")
@@ -367,3 +373,22 @@ def test_bagging_summary_bags_the_tables_up_to_each_threshold():
     # 600 training rows bagged from 1000 on; 4000 only at 4000
     assert "| 1000 | 1 | +0.0500 | 3.00x |" in out
     assert "| 4000 | 2 | +0.0600 | 5.00x |" in out
+
+
+def test_tabular_stop_finds_the_stop_and_what_it_cuts():
+    bench = _load("tabular_stop")
+    # the loss stalls from epoch 3 on: more than 2 stalled epochs by epoch 5
+    assert bench.stop_epoch([5.0, 4.0, 4.0, 4.5, 4.0, 3.0], 2) == 5
+    assert bench.stop_epoch([3.0, 2.0, 1.0], 0) == 3  # never stalls
+    assert bench.stop_epoch([1.0, 2.0, 3.0, 4.0], 1) == 3
+    fits = [
+        # one network, best at epoch 2 of 6, stopped after epoch 4 with k=1
+        {"fit_s": 6.0, "curves": [[2.0, 1.0, 1.5, 1.5, 1.5, 1.5]]},
+        # two networks sharing 4 s: the second's best (epoch 4) comes late
+        {"fit_s": 4.0, "curves": [[1.0, 2.0, 3.0, 4.0], [4.0, 5.0, 6.0, 1.0]]},
+    ]
+    bench.PATIENCES = (1,)
+    out = bench.summary([json.dumps(f) for f in fits])
+    # k=1 stops the three networks after epochs 4, 3 and 3: the third before
+    # its best; saved (6 * 2/6 + 2 * 1/4 + 2 * 1/4) / 10 = 30%
+    assert "| 1 | 1 / 3 | 30.0% |" in out
