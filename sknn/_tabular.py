@@ -42,7 +42,7 @@ class TabularMLPClassifier(ClassifierMixin, _TabularClassifierTargets, _TabularB
     NTP parametrization with data-dependent biases, parametric activations,
     scheduled dropout, label smoothing and AdamW with ``beta_2=0.95`` (its
     multi-cycle schedule is ``learning_rate='coslog4'``); the epoch of best
-    validation loss is kept.  Tables of up to 2,000 rows train four
+    validation loss is kept.  Tables of up to 2,000 rows train five
     cross-fitted networks (``n_cv='auto'``), each keeping its best epoch on
     its own fold, and average them.  ``n_ensemble > 1`` trains a TabM-style
     batch ensemble.
@@ -101,7 +101,7 @@ None, default='from_dtype'
         keeping the epoch of best loss on its own fold (in place of the
         ``validation_fraction`` split); predictions average the members.  Fit
         time grows about linearly with it; a table whose folds would hold
-        fewer than 10 rows trains one network.  'auto' cross-fits 4 networks
+        fewer than 10 rows trains one network.  'auto' cross-fits 5 networks
         on tables of at most 2,000 rows and one above, and one network when
         ``X_val`` is given, with ``warm_start=True`` and in ``partial_fit``;
         an integer above 1 cannot continue a fit (no ``partial_fit``, no

@@ -55,7 +55,7 @@ _BUDGET_BATCHES = ((40_000, 256), (100_000, 512), (np.inf, 1024))
 # Cross-fitted bagging with n_cv='auto': _CV_MEMBERS networks on tables of at
 # most _CV_ROWS rows, where a fit is cheap and one validation split is noisy;
 # one network above (docs/tabular.md, "Cross-fitted bagging").
-_CV_MEMBERS = 4
+_CV_MEMBERS = 5
 _CV_ROWS = 2000
 
 
@@ -70,7 +70,7 @@ def cross_fit_members(n_rows):
     Returns
     -------
     n_cv : int
-        4 up to 2,000 rows, else 1.
+        5 up to 2,000 rows, else 1.
     """
     return _CV_MEMBERS if n_rows <= _CV_ROWS else 1
 

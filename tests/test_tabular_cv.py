@@ -177,9 +177,9 @@ def test_a_warm_start_cannot_continue_members():
 
 
 def test_partial_fit_after_an_auto_cross_fit_says_so():
-    X, y = _regression()  # 240 rows: 'auto' cross-fits four networks
+    X, y = _regression()  # 240 rows: 'auto' cross-fits five networks
     est = TabularMLPRegressor(**SMALL).fit(X, y)
-    assert est.n_cv == "auto" and est.n_cv_ == 4
+    assert est.n_cv == "auto" and est.n_cv_ == 5
     with pytest.raises(ValueError, match="fit with n_cv=1 first"):
         est.partial_fit(X, y)
     est = TabularMLPRegressor(**SMALL, n_cv=1).fit(X, y)
@@ -196,7 +196,7 @@ def test_a_warm_start_after_cross_fitting_says_so():
 
 
 # ------------------------------------------------------------------ 'auto'
-@pytest.mark.parametrize("rows, members", [(50, 4), (1000, 4), (2000, 4), (2001, 1)])
+@pytest.mark.parametrize("rows, members", [(50, 5), (1000, 5), (2000, 5), (2001, 1)])
 def test_auto_bags_small_tables_only(rows, members):
     assert cross_fit_members(rows) == members
 
@@ -204,7 +204,7 @@ def test_auto_bags_small_tables_only(rows, members):
 def test_auto_cross_fits_a_small_table_and_not_a_large_one():
     X, y = _regression(300)
     small = TabularMLPRegressor(**SMALL, n_cv="auto").fit(X, y)
-    assert small.n_cv_ == 4 and small._params.shape[0] == 4
+    assert small.n_cv_ == 5 and small._params.shape[0] == 5
     X, y = _regression(2100)
     large = TabularMLPRegressor(**SMALL, n_cv="auto").fit(X, y)
     assert large.n_cv_ == 1 and large._params.ndim == 1
@@ -226,7 +226,7 @@ def test_auto_trains_one_network_where_members_cannot_serve(how):
     elif how == "no_select_best":
         est.set_params(select_best=False).fit(X, y)
     else:
-        est.fit(X[:39], y[:39])  # 4 folds of 9 rows
+        est.fit(X[:45], y[:45])  # 5 folds of 9 rows
     assert est.n_cv_ == 1 and est._params.ndim == 1
 
 

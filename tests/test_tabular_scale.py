@@ -106,8 +106,8 @@ def test_the_batch_is_clipped_to_the_training_rows():
     est = _fit(TabularMLPRegressor(batch_size=1000, **one), X, y)
     assert est.batch_size_ == 40
     assert _fit(TabularMLPRegressor(**one), X, y).batch_size_ == 40
-    # 'auto' cross-fits 4 networks, each on 37 or 38 of the rows
-    assert _fit(TabularMLPRegressor(max_iter=2, **SMALL), X, y).batch_size_ == 38
+    # 'auto' cross-fits 5 networks, each on 40 of the rows
+    assert _fit(TabularMLPRegressor(max_iter=2, **SMALL), X, y).batch_size_ == 40
 
 
 def test_explicit_max_iter_keeps_the_auto_batch():
