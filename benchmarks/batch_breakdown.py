@@ -204,6 +204,7 @@ def candidates_for(workload, dtype):
             rng,
             ws,
             checkpoint,
+            None,  # no moving average of the weights
             current(),
         )
 

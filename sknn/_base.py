@@ -91,6 +91,7 @@ class _BaseMLP(_TrainingPipeline, _Persistent, BaseEstimator):
         "weight_decay": [Interval(Real, 0, None, closed="left")],
         "rho": [Interval(Real, 0, 1, closed="left")],
         "max_grad_norm": [None, Interval(Real, 0, None, closed="neither")],
+        "ema_decay": [None, Interval(Real, 0, 1, closed="left")],
         "callbacks": [None, list, tuple],
         "progress_bar": ["boolean"],
     }
@@ -261,6 +262,7 @@ class _BaseMLP(_TrainingPipeline, _Persistent, BaseEstimator):
             n_iter_no_change=self.n_iter_no_change,
             alpha=self.alpha,
             max_grad_norm=self.max_grad_norm,
+            ema_decay=self.ema_decay,
         )
         return optimizer, schedule, loop
 

@@ -110,6 +110,14 @@ class MLPClassifierNN(ClassifierMixin, _ClassifierTargets, _BaseMLP):
         Decay rate of RMSprop's mean of squared gradients.
     max_grad_norm : float or None, default=None
         Rescale each minibatch gradient whose Euclidean norm exceeds this.
+    ema_decay : float in [0, 1) or None, default=None
+        Keep an exponential moving average of the weights over the
+        minibatch steps of a stochastic fit, ``d * average + (1 - d) *
+        weights`` with ``d = min(ema_decay, (1 + t) / (10 + t))`` at step
+        ``t`` of the call; early stopping scores the average, and the fit
+        ends on it.  Each ``fit`` or ``partial_fit`` call starts the average
+        from its starting weights.  None (the default, as scikit-learn)
+        keeps the raw weights.
     callbacks : list of callable or None, default=None
         Each is called after every epoch with that epoch's record, a dict with
         keys ``epoch``, ``train_loss``, ``val_score``, ``val_loss``,
@@ -212,6 +220,7 @@ class MLPClassifierNN(ClassifierMixin, _ClassifierTargets, _BaseMLP):
         weight_decay=0.01,
         rho=0.9,
         max_grad_norm=None,
+        ema_decay=None,
         callbacks=None,
         progress_bar=False,
     ):
@@ -244,6 +253,7 @@ class MLPClassifierNN(ClassifierMixin, _ClassifierTargets, _BaseMLP):
         self.weight_decay = weight_decay
         self.rho = rho
         self.max_grad_norm = max_grad_norm
+        self.ema_decay = ema_decay
         self.callbacks = callbacks
         self.progress_bar = progress_bar
 
@@ -364,6 +374,10 @@ class MLPRegressorNN(RegressorMixin, _RegressorTargets, _BaseMLP):
         Decay rate of RMSprop.
     max_grad_norm : float or None, default=None
         Global gradient-norm clipping threshold.
+    ema_decay : float in [0, 1) or None, default=None
+        Exponential moving average of the weights over the minibatch steps,
+        scored by early stopping and kept at the end of the fit; see
+        :class:`MLPClassifierNN`.  None keeps the raw weights.
     callbacks : list of callable or None, default=None
         Called after every epoch with its record; True stops training.
     progress_bar : bool, default=False
@@ -465,6 +479,7 @@ class MLPRegressorNN(RegressorMixin, _RegressorTargets, _BaseMLP):
         weight_decay=0.01,
         rho=0.9,
         max_grad_norm=None,
+        ema_decay=None,
         callbacks=None,
         progress_bar=False,
         quantile=None,
@@ -498,6 +513,7 @@ class MLPRegressorNN(RegressorMixin, _RegressorTargets, _BaseMLP):
         self.weight_decay = weight_decay
         self.rho = rho
         self.max_grad_norm = max_grad_norm
+        self.ema_decay = ema_decay
         self.callbacks = callbacks
         self.progress_bar = progress_bar
         self.quantile = quantile

@@ -151,6 +151,15 @@ None, default='from_dtype'
         fold's loss; ``n_iter_`` is the longest run.  15 kept the
         benchmark's mean score (+0.0011 against None, on 33 tables) and cut
         its fit time by a tenth (``docs/tabular.md``).
+    ema_decay : float in [0, 1) or None, default=0.99
+        Each network keeps an exponential moving average of its weights over
+        its minibatch steps, ``d * average + (1 - d) * weights`` with ``d =
+        min(ema_decay, (1 + t) / (10 + t))`` at step ``t``; the average is
+        what each epoch validates, what the best epoch keeps and what the
+        fit ends on.  None keeps the raw weights (the earlier default).
+        0.99 raised the benchmark's mean score by 0.0008 and 0.0013 (two
+        seeds, 33 tables), +0.0022 and +0.0031 on the tables that train one
+        network (``docs/tabular.md``).
     label_smoothing : float, default=0.1
         Targets ``(1 - eps) y + eps / n_classes`` in training.
     class_weight : dict, 'balanced' or None, default=None
@@ -262,6 +271,7 @@ None, default='from_dtype'
         validation_fraction=0.2,
         select_best=True,
         n_iter_no_change=15,
+        ema_decay=0.99,
         label_smoothing=0.1,
         class_weight=None,
         dtype="float32",
@@ -297,6 +307,7 @@ None, default='from_dtype'
         self.validation_fraction = validation_fraction
         self.select_best = select_best
         self.n_iter_no_change = n_iter_no_change
+        self.ema_decay = ema_decay
         self.label_smoothing = label_smoothing
         self.class_weight = class_weight
         self.dtype = dtype
@@ -390,8 +401,8 @@ class TabularMLPRegressor(RegressorMixin, _TabularRegressorTargets, _TabularBase
 n_bins, embedding_dim, categorical_features, max_onehot, categorical_embedding_dim, \
 parametrization, n_ensemble, n_cv, dropout, dropout_schedule, learning_rate_init, \
 learning_rate, beta_1, beta_2, weight_decay, batch_size, max_iter, \
-validation_fraction, select_best, n_iter_no_change, dtype, random_state, verbose, \
-warm_start, callbacks, progress_bar
+validation_fraction, select_best, n_iter_no_change, ema_decay, dtype, random_state, \
+verbose, warm_start, callbacks, progress_bar
         As in :class:`TabularMLPClassifier`; the best epoch is the one of
         lowest validation loss (``loss``), which ``verbose`` prints under the
         loss's name; a warm start keeps the target scaling too (so it keeps a
@@ -462,6 +473,7 @@ best_epoch_, best_loss_
         validation_fraction=0.2,
         select_best=True,
         n_iter_no_change=15,
+        ema_decay=0.99,
         dtype="float32",
         random_state=None,
         verbose=False,
@@ -497,6 +509,7 @@ best_epoch_, best_loss_
         self.validation_fraction = validation_fraction
         self.select_best = select_best
         self.n_iter_no_change = n_iter_no_change
+        self.ema_decay = ema_decay
         self.dtype = dtype
         self.random_state = random_state
         self.verbose = verbose

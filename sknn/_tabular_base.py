@@ -159,6 +159,7 @@ class _TabularBase(_TrainingPipeline, _Persistent, BaseEstimator):
         "validation_fraction": [Interval(Real, 0, 1, closed="left")],
         "select_best": ["boolean"],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left"), None],
+        "ema_decay": [Interval(Real, 0, 1, closed="left"), None],
         "dtype": [StrOptions({"float32", "float64"})],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
@@ -415,6 +416,7 @@ class _TabularBase(_TrainingPipeline, _Persistent, BaseEstimator):
                 np.inf if self.n_iter_no_change is None else self.n_iter_no_change
             ),
             dropout_schedule=self.dropout_schedule,
+            ema_decay=self.ema_decay,
         )
         return optimizer, schedule, loop
 

@@ -45,3 +45,33 @@ def scaled_regression():
     X = StandardScaler().fit_transform(X)
     y = (y - y.mean()) / y.std()
     return X, y
+
+
+def record_steps(monkeypatch, optimizer_cls):
+    """Record the weights an ``optimizer_cls`` fit goes through.
+
+    Returns a list that receives a copy of the parameters before the first
+    step of each call, then after every step: ``[start, after step 1, ...]``
+    (one list per ``fit`` call; a new call appends a new list).
+    """
+    runs = []
+    original = optimizer_cls.step
+
+    def step(self, params, grad, state, lr, l2=None, backend=None):
+        if not runs or runs[-1][0] is not state:
+            runs.append((state, [np.array(params, copy=True)]))
+        original(self, params, grad, state, lr, l2=l2, backend=backend)
+        runs[-1][1].append(np.array(params, copy=True))
+
+    monkeypatch.setattr(optimizer_cls, "step", step)
+    return runs
+
+
+def moving_average(trajectory, decay):
+    """The weights' moving average after the last step of ``trajectory``
+    (``[start, after step 1, ...]``), as the ``ema_decay`` docs define it."""
+    average = trajectory[0].astype(np.float64)
+    for t, params in enumerate(trajectory[1:]):
+        d = min(decay, (1 + t) / (10 + t))
+        average = d * average + (1.0 - d) * params
+    return average

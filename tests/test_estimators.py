@@ -967,6 +967,8 @@ BAD_PARAMS = [
     ("dropout", "x"),
     ("max_grad_norm", 0),
     ("max_grad_norm", -1.0),
+    ("ema_decay", 1.0),
+    ("ema_decay", -0.5),
     ("weight_decay", -0.1),
     ("rho", 1.0),
     ("scoring", 3),

@@ -15,7 +15,7 @@ import warnings
 import numpy as np
 import pytest
 import sklearn
-from _common import RECORD_KEYS, scaled_regression
+from _common import RECORD_KEYS, moving_average, record_steps, scaled_regression
 from _common import coefs_equal as _coefs_equal
 from _common import small_classifier as _clf
 from _common import small_regressor as _reg
@@ -39,6 +39,9 @@ from sklearn.model_selection import train_test_split
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.class_weight import compute_sample_weight
+
+from sknn import MLPRegressorNN
+from sknn._core.optimizers import Adam
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -840,3 +843,51 @@ def test_diverging_classifier_float64_warns(digits):
             solver="sgd", learning_rate_init=1e3, max_iter=20, n_iter_no_change=1000
         ).fit(X[:300] * 1e3, y[:300])
     assert all(np.isfinite(c).all() for c in est.coefs_ + est.intercepts_)
+
+
+def test_ema_decay_keeps_the_best_epochs_moving_average(monkeypatch):
+    """With early stopping the kept weights are the moving average at the end
+    of the best epoch, over the raw steps of the fit without it."""
+    X, y = scaled_regression()
+    params = dict(
+        hidden_layer_sizes=(16,),
+        early_stopping=True,
+        max_iter=12,
+        batch_size=50,
+        random_state=0,
+    )
+    steps = record_steps(monkeypatch, Adam)
+    raw = MLPRegressorNN(**params).fit(X, y)
+    avg = MLPRegressorNN(**params, ema_decay=0.9).fit(X, y)
+    (_, raw_steps), (_, avg_steps) = steps
+    # the average does not change the raw training
+    assert len(raw_steps) == len(avg_steps)
+    for a, b in zip(raw_steps, avg_steps):
+        assert_array_equal(a, b)
+    per_epoch = math.ceil(270 / 50)  # 10% of 300 rows held out
+    assert len(avg_steps) == 1 + per_epoch * avg.n_iter_
+    kept = avg._fitted_net[1]
+    expected = moving_average(avg_steps[: 1 + per_epoch * avg.best_epoch_], 0.9)
+    assert_allclose(kept, expected, rtol=1e-10, atol=1e-12)
+    assert not np.allclose(kept, avg_steps[per_epoch * avg.best_epoch_])
+    # its validation score is the average's
+    assert avg.best_validation_score_ == pytest.approx(
+        avg.validation_scores_[avg.best_epoch_ - 1]
+    )
+    assert avg.validation_scores_ != raw.validation_scores_
+
+
+def test_ema_decay_ends_a_fit_without_validation_on_the_average(monkeypatch):
+    X, y = scaled_regression()
+    steps = record_steps(monkeypatch, Adam)
+    est = _reg(ema_decay=0.5, batch_size=64).fit(X, y)
+    (_, trajectory) = steps[0]
+    first_end = est._fitted_net[1].copy()
+    assert_allclose(first_end, moving_average(trajectory, 0.5), rtol=1e-10, atol=1e-12)
+    # a second call (warm start) averages from its own starting weights
+    est.set_params(warm_start=True, max_iter=3).fit(X, y)
+    (_, second) = steps[1]
+    assert_array_equal(second[0], first_end)
+    assert_allclose(
+        est._fitted_net[1], moving_average(second, 0.5), rtol=1e-10, atol=1e-12
+    )

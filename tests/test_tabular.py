@@ -7,6 +7,7 @@ import warnings
 
 import numpy as np
 import pytest
+from _common import moving_average, record_steps
 from sklearn.base import clone
 from sklearn.datasets import make_classification, make_regression
 from sklearn.utils.estimator_checks import parametrize_with_checks
@@ -14,7 +15,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 from sknn import TabularMLPClassifier, TabularMLPRegressor
 from sknn._core.backend import NUMPY
 from sknn._core.layers import Dropout
-from sknn._core.optimizers import SHAPES, Schedule
+from sknn._core.optimizers import SHAPES, AdamW, Schedule
 from sknn._tabular_encode import TableEncoder
 
 pd = pytest.importorskip("pandas")
@@ -213,6 +214,7 @@ SWITCHES = {
     "all_onehot": dict(max_onehot=100),
     "ensemble": dict(n_ensemble=4),
     "float64": dict(dtype="float64"),
+    "no_weight_average": dict(ema_decay=None),
 }
 
 
@@ -231,7 +233,14 @@ def test_every_switch_trains_and_changes_the_model(switch, task):
     out = "predict_proba" if task == "classifier" else "predict"
     P0, P1 = getattr(base, out)(X), getattr(switched, out)(X)
     assert np.isfinite(P1).all()
-    assert not np.allclose(P0, P1)
+    if switch == "float64":
+        # the same training in another precision: the weights are float64
+        # and the predictions differ by rounding (with the weights' moving
+        # average, often by less than allclose's 1e-5)
+        assert switched._params.dtype == np.float64 != base._params.dtype
+        assert not np.array_equal(P0, P1)
+    else:
+        assert not np.allclose(P0, P1)
     # it trains: the mean score over three seeds (one seed's split and
     # initialisation move a 200-row score by about 0.04)
     scores = [switched.score(X, y)] + [
@@ -288,7 +297,9 @@ def _last_best(curve, lower_is_better=False):
 
 
 def _noise_target():
-    """The frame with a target of pure noise: the validation loss soon stalls."""
+    """The frame with a target of pure noise: the raw weights' validation loss
+    soon stalls (the weights' moving average keeps improving it slowly, so the
+    tests of the stop rule train without it, ``ema_decay=None``)."""
     X, signal = _frame()
     return X, np.random.default_rng(0).normal(size=len(signal))
 
@@ -296,7 +307,7 @@ def _noise_target():
 @pytest.mark.parametrize("patience", [1, 3])
 def test_n_iter_no_change_stops_after_the_validation_loss_stalls(patience):
     X, noise = _noise_target()
-    params = dict(SMALL, max_iter=60, n_cv=1)
+    params = dict(SMALL, max_iter=60, n_cv=1, ema_decay=None)
     full = TabularMLPRegressor(**params).fit(X, noise)
     stopped = TabularMLPRegressor(**params, n_iter_no_change=patience).fit(X, noise)
     scores = stopped.validation_scores_
@@ -313,7 +324,9 @@ def test_n_iter_no_change_stops_after_the_validation_loss_stalls(patience):
 def test_n_iter_no_change_counts_the_training_loss_without_selection():
     X, noise = _noise_target()
     reg = TabularMLPRegressor(
-        **dict(SMALL, max_iter=200, n_cv=1), select_best=False, n_iter_no_change=1
+        **dict(SMALL, max_iter=200, n_cv=1, ema_decay=None),
+        select_best=False,
+        n_iter_no_change=1,
     ).fit(X, noise)
     curve = reg.loss_curve_
     assert reg.n_iter_ == len(curve) < 200
@@ -323,7 +336,7 @@ def test_n_iter_no_change_counts_the_training_loss_without_selection():
 def test_n_iter_no_change_stops_each_cross_fitted_network_on_its_own():
     X, noise = _noise_target()
     reg = TabularMLPRegressor(
-        **dict(SMALL, max_iter=60), n_cv=3, n_iter_no_change=2
+        **dict(SMALL, max_iter=60, ema_decay=None), n_cv=3, n_iter_no_change=2
     ).fit(X, noise)
     runs = [sum(1 for r in reg.history_ if r["member"] == m) for m in range(reg.n_cv_)]
     assert max(runs) == reg.n_iter_ < 60
@@ -337,6 +350,45 @@ def test_n_iter_no_change_is_validated(value):
     X, signal = _frame()
     with pytest.raises(ValueError, match="The 'n_iter_no_change' parameter"):
         TabularMLPRegressor(**SMALL, n_iter_no_change=value).fit(X, signal)
+
+
+def test_ema_decay_ends_on_the_moving_average_of_the_steps(monkeypatch):
+    X, signal = _frame()
+    steps = record_steps(monkeypatch, AdamW)
+    params = dict(SMALL, n_cv=1, select_best=False)
+    raw = TabularMLPRegressor(**params, ema_decay=None).fit(X, signal)
+    avg = TabularMLPRegressor(**params, ema_decay=0.9).fit(X, signal)
+    (_, raw_steps), (_, avg_steps) = steps
+    for a, b in zip(raw_steps, avg_steps):  # the raw training is unchanged
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(raw._params, raw_steps[-1])
+    expected = moving_average(avg_steps, 0.9)
+    np.testing.assert_allclose(avg._params, expected, rtol=1e-4, atol=1e-5)
+    assert (
+        np.abs(avg._params - raw._params).max()
+        > 100 * np.abs(avg._params - expected).max()
+    )
+
+
+def test_ema_decay_keeps_each_members_average_at_its_best_epoch(monkeypatch):
+    X, signal = _frame()
+    steps = record_steps(monkeypatch, AdamW)
+    reg = TabularMLPRegressor(**SMALL, n_cv=3, ema_decay=0.95).fit(X, signal)
+    assert len(steps) == reg.n_cv_ == 3
+    for member, (_, trajectory) in enumerate(steps):
+        epochs = sum(1 for r in reg.history_ if r["member"] == member)
+        per_epoch = (len(trajectory) - 1) // epochs
+        assert per_epoch * epochs == len(trajectory) - 1
+        best = reg.best_epoch_[member]
+        expected = moving_average(trajectory[: 1 + per_epoch * best], 0.95)
+        np.testing.assert_allclose(reg._params[member], expected, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("value", [1.0, -0.1, "auto"])
+def test_ema_decay_is_validated(value):
+    X, signal = _frame()
+    with pytest.raises(ValueError, match="The 'ema_decay' parameter"):
+        TabularMLPRegressor(**SMALL, ema_decay=value).fit(X, signal)
 
 
 def test_class_weight_moves_predictions_to_the_heavy_class():

@@ -8,11 +8,13 @@ import scipy.optimize
 import scipy.sparse as sp
 from _common import RECORD_KEYS
 
+from sknn._core.backend import current
 from sknn._core.network import Network
 from sknn._core.optimizers import SGD, Adam, AdamW, RMSprop, Schedule
 from sknn._core.training import (
     LoopConfig,
     TrainState,
+    WeightAverage,
     _clip_norm,
     fit_lbfgs,
     fit_stochastic,
@@ -397,7 +399,7 @@ class _Recording:
         self.after.append(params.copy())
 
 
-def _diverge(later):
+def _diverge(later, ema_decay=None):
     """Train until divergence; return what the checks need."""
     if later:
         # a rate that is fine at first and then grows without bound
@@ -418,7 +420,9 @@ def _diverge(later):
         if later:
             state.schedule.lr *= 1e4
 
-    cfg = LoopConfig(batch_size=8, max_iter=50, n_iter_no_change=100)
+    cfg = LoopConfig(
+        batch_size=8, max_iter=50, n_iter_no_change=100, ema_decay=ema_decay
+    )
     res = fit_stochastic(
         *_args(net, params, opt, X, Y, state, cfg),
         callbacks=[record],
@@ -451,11 +455,13 @@ def test_huge_learning_rate_diverges_with_finite_params(later):
     assert any(np.array_equal(params, c) for c in candidates)
 
 
+@pytest.mark.parametrize("ema_decay", [None, 0.9])
 @pytest.mark.parametrize("later", [False, True], ids=["first_epoch", "later_epoch"])
-def test_diverged_params_are_those_before_the_diverging_epoch(later):
+def test_diverged_params_are_those_before_the_diverging_epoch(later, ema_decay):
     # The contract in the task brief: on divergence the loop restores the
-    # parameters from before the diverging epoch.
-    res, params, state, snapshots, _ = _diverge(later)
+    # parameters from before the diverging epoch (with a moving average too:
+    # the average may hold the diverging steps, so it is dropped).
+    res, params, state, snapshots, _ = _diverge(later, ema_decay)
     assert res.reason == "diverged"
     np.testing.assert_array_equal(params, snapshots[-1])
 
@@ -825,3 +831,93 @@ def test_norm_of_a_gradient_whose_square_overflows():
     with np.errstate(over="ignore"):  # as inside the training loop
         assert _clip_norm(g, 1.0) == pytest.approx(5e30, rel=1e-6)
     np.testing.assert_allclose(g, [0.6, 0.8], rtol=1e-6)
+
+
+def _ema(trajectory, decay):
+    """The moving averages after each step, written out as the docs say."""
+    average, out = trajectory[0].copy(), []
+    for t, p in enumerate(trajectory[1:]):
+        d = min(decay, (1 + t) / (10 + t))
+        average = average * d + (1.0 - d) * p
+        out.append(average)
+    return out
+
+
+def test_weight_average_follows_its_recurrence():
+    rng = np.random.default_rng(0)
+    trajectory = [rng.standard_normal(50) for _ in range(30)]
+    params = trajectory[0].copy()
+    average = WeightAverage(0.9, params, current())
+    for p, expected in zip(trajectory[1:], _ema(trajectory, 0.9)):
+        params[...] = p
+        average.update(params, current())
+        np.testing.assert_allclose(average.params, expected, rtol=1e-12, atol=1e-15)
+    assert average.steps == 29
+    # the warm-up: the first step keeps a tenth of the start, then the decay
+    # rises to 0.9 at step 80 (never reached here, so d < 0.9 throughout)
+    first = WeightAverage(0.9, trajectory[0], current())
+    first.update(trajectory[1], current())
+    np.testing.assert_allclose(
+        first.params, 0.1 * trajectory[0] + 0.9 * trajectory[1], rtol=1e-12
+    )
+    assert not np.shares_memory(first.params, trajectory[0])
+
+
+@pytest.mark.usefixtures("kernels")
+def test_ema_validates_keeps_and_ends_on_the_average():
+    # The raw weights train exactly as without the average; each epoch's
+    # validation sees the average after the epoch's last step, the best
+    # epoch keeps that average, and the call ends on the last average.
+    decay, batch, epochs = 0.8, 16, 5
+    runs = {}
+    for ema_decay in (None, decay):
+        net, params, _, X, Y, state = _setup(validating=True)
+        opt = _Recording(Adam())
+        state.opt_state = opt.init(params)
+        start = params.copy()
+        seen = []
+        scores = iter([0.1, 0.5, 0.3, 0.2, 0.4])
+
+        def validate(p, seen=seen, scores=scores):
+            seen.append(p.copy())
+            score = next(scores)
+            return score, -score
+
+        cfg = LoopConfig(
+            batch_size=batch, max_iter=epochs, shuffle=False, ema_decay=ema_decay
+        )
+        res = fit_stochastic(
+            *_args(net, params, opt, X, Y, state, cfg), validate=validate
+        )
+        runs[ema_decay] = (start, opt.after, seen, params, state, res)
+    start, raw, raw_seen, raw_end, _, _ = runs[None]
+    start2, after, seen, end, state, res = runs[decay]
+    np.testing.assert_array_equal(start, start2)
+    for a, b in zip(raw, after):
+        np.testing.assert_array_equal(a, b)
+    steps = len(X) // batch
+    assert len(after) == steps * epochs
+    expected = _ema([start, *after], decay)
+    epoch_ends = [expected[steps * (k + 1) - 1] for k in range(epochs)]
+    for got, want in zip(seen, epoch_ends):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(state.best_params, epoch_ends[1], rtol=1e-12)
+    np.testing.assert_allclose(end, epoch_ends[-1], rtol=1e-12, atol=1e-15)
+    assert res.reason == "max_iter"
+    # without the average the validation saw the raw weights
+    np.testing.assert_array_equal(raw_seen[-1], raw_end)
+    assert not np.allclose(end, raw_end)
+
+
+def test_ema_decay_zero_is_the_raw_weights():
+    """A decay of 0 averages nothing: bit for bit the fit without it."""
+    runs = []
+    for ema_decay in (None, 0.0):
+        net, params, opt, X, Y, state = _setup(validating=True, dropout=[0.2])
+        cfg = LoopConfig(batch_size=10, max_iter=4, ema_decay=ema_decay)
+        fit_stochastic(
+            *_args(net, params, opt, X, Y, state, cfg), validate=_scores([1, 2, 3, 4])
+        )
+        runs.append((params, state.loss_curve, state.best_params))
+    for a, b in zip(*runs):
+        np.testing.assert_array_equal(a, b)

@@ -9,14 +9,18 @@ Call order of a stochastic fit (what :func:`fit_stochastic` does)::
             draw dropout masks, backpropagate (loss and flat gradient)
             stop the epoch if the loss or the gradient is not finite
             clip the gradient norm (if max_grad_norm), optimizer step
-            (which adds the L2 gradient itself unless clipping needed it)
+            (which adds the L2 gradient itself unless clipping needed it),
+            update the moving average of the weights (if ema_decay)
         if the epoch diverged: restore the last finite parameters, record
         the epoch with NaN loss and score, and stop
-        record the epoch loss; validate (if a validation function is given);
-        advance the learning-rate schedule
+        record the epoch loss; validate (if a validation function is given:
+        the averaged weights when ema_decay is set); advance the
+        learning-rate schedule
         run the epoch-end callbacks (:mod:`.callbacks`): the bests and the
         no-improvement count, verbose lines, progress bar, the user's
         callbacks, the plateau rule; stop when one of them says so
+    with ema_decay, the call ends on the averaged weights (unless it
+    diverged)
 
 All that persists across calls (``warm_start``, ``partial_fit``) lives in a
 :class:`TrainState`.  The loop knows nothing about scikit-learn: the caller
@@ -45,6 +49,7 @@ __all__ = [
     "LoopConfig",
     "StopReason",
     "TrainState",
+    "WeightAverage",
     "fit_lbfgs",
     "fit_stochastic",
 ]
@@ -88,6 +93,10 @@ class LoopConfig:
         How the dropout rates change over the ``max_iter`` epochs:
         'constant', or a shape of :data:`~.optimizers.SHAPES` that scales
         every rate by its value at the middle of the epoch.
+    ema_decay : float or None
+        Keep an exponential moving average of the weights over the
+        optimizer steps (see :class:`WeightAverage`), validate it and end
+        the call on it; None trains the raw weights alone.
     """
 
     batch_size: int
@@ -103,6 +112,7 @@ class LoopConfig:
     score_label: str = "score"
     score_sign: float = 1.0
     dropout_schedule: str = "constant"
+    ema_decay: float | None = None
 
     def dropout_scale(self, epoch):
         """The factor of every dropout rate in ``epoch`` (0-based, counted
@@ -206,6 +216,31 @@ def _clip_norm(grad, max_norm, sq_norm=None, backend=None):
     return norm
 
 
+class WeightAverage:
+    """Exponential moving average of the weights over one call's steps.
+
+    After step ``t`` (counted from 0 in the call) the average becomes
+    ``d * average + (1 - d) * params`` with ``d = min(decay, (1 + t) / (10 +
+    t))``: the warm-up of TensorFlow's ``ExponentialMovingAverage`` with
+    ``num_updates``, so that the starting weights fade within the first
+    steps instead of weighing ``decay ** t``.  The average starts from the
+    call's starting weights.
+    """
+
+    def __init__(self, decay, params, backend):
+        self.decay = decay
+        self.params = backend.copy(params)
+        self.buf = None if backend.compiled else backend.empty_like(params)
+        self.steps = 0
+
+    def update(self, params, backend):
+        """Fold the weights after one optimizer step into the average."""
+        d = min(self.decay, (1 + self.steps) / (10 + self.steps))
+        self.steps += 1
+        self.params *= d
+        backend.axpy(1.0 - d, params, self.params, self.buf)
+
+
 class _Checkpoint:
     """Copy of parameters known to give a finite loss and gradient."""
 
@@ -229,7 +264,7 @@ class _Checkpoint:
 
 def _run_epoch(
     net, params, grad, optimizer, state, config, batches, order, rng, ws, checkpoint,
-    backend,
+    average, backend,
 ):  # fmt: skip
     """One pass over the batches in ``order``; returns (mean loss, diverged).
 
@@ -248,6 +283,9 @@ def _run_epoch(
     vector fewer.  The finiteness check then sees the gradient without that
     term; the loss it checks includes the penalty, so non-finite weights are
     still caught before the step.
+
+    ``average`` (a :class:`WeightAverage` or None) takes in the weights after
+    every step.
     """
     use_dropout = any(r > 0 for r in net.dropout)
     dropout_scale = config.dropout_scale(state.n_iter)
@@ -286,6 +324,8 @@ def _run_epoch(
             coef = net.l2_coef(config.alpha, m, swb, backend)
             l2 = L2Gradient(coef, net.n_coefs, ws.coef_buf) if coef else None
         optimizer.step(params, grad, state.opt_state, lr, l2=l2, backend=backend)
+        if average is not None:
+            average.update(params, backend)
     # a finite gradient times a huge rate can still overflow the weights
     return total / batches.n, not backend.all_finite(params)
 
@@ -420,6 +460,8 @@ def fit_stochastic(
     Returns
     -------
     FitResult
+        With ``config.ema_decay``, ``params`` end as the weights' moving
+        average (a diverged call ends on its last finite raw weights).
     """
     backend = current() if backend is None else backend
     n = X.shape[0]
@@ -431,6 +473,11 @@ def fit_stochastic(
     mask_rng = backend.mask_source(rng) if any(r > 0 for r in net.dropout) else rng
     epochs = 1 if config.incremental else config.max_iter
     hooks = epoch_end_callbacks(config, epochs, callbacks, backend)
+    average = None
+    if config.ema_decay is not None:
+        average = WeightAverage(config.ema_decay, params, backend)
+    # what each epoch validates and the bests keep: the average, if any
+    judged = params if average is None else average.params
     result = FitResult(StopReason.EPOCH if config.incremental else StopReason.MAX_ITER)
     try:
         macs = forward_macs(net.coef_shapes, config.batch_size)
@@ -450,6 +497,7 @@ def fit_stochastic(
                     mask_rng,
                     ws,
                     checkpoint,
+                    average,
                     backend,
                 )
                 if diverged:
@@ -464,10 +512,10 @@ def fit_stochastic(
                         "gradient became non-finite.",
                     )
                     break
-                record = _end_epoch(state, params, epoch_loss, n, validate, tic)
+                record = _end_epoch(state, judged, epoch_loss, n, validate, tic)
                 stop = None
                 for hook in hooks:
-                    stop = hook.on_epoch_end(record, state, params)
+                    stop = hook.on_epoch_end(record, state, judged)
                     if stop is not None:
                         break
                 if stop is not None:
@@ -478,6 +526,8 @@ def fit_stochastic(
     finally:
         for hook in hooks:
             hook.close()
+    if average is not None and result.reason is not StopReason.DIVERGED:
+        params[...] = average.params
     return result
 
 
