@@ -5,6 +5,10 @@ AUC, multiclass: accuracy, regression: R2), for:
 
 - ``tabular``: ``TabularMLPClassifier`` / ``TabularMLPRegressor`` on the raw
   DataFrame (defaults, or ``--set name=value`` overrides);
+- ``tabular_te``: the same behind scikit-learn's ``TargetEncoder``, whose
+  cross-fitted target encodings of every categorical column of
+  :data:`TE_MIN_LEVELS` levels or more are added beside the columns (a
+  measurement of target-aware encodings, not a package feature);
 - ``sknn_mlp`` and ``sklearn_mlp``: ``MLPClassifierNN`` / ``MLPRegressorNN``
   and scikit-learn's ``MLPClassifier`` / ``MLPRegressor`` with their defaults,
   behind the usual pipeline (median imputation + standard scaling of numeric
@@ -22,6 +26,10 @@ AUC, multiclass: accuracy, regression: R2), for:
 The summary gives each model's mean score and the tabular model's wins, and
 the per-table best of the gradient-boosting columns (``hgb``, ``lightgbm``,
 ``catboost``) with the tabular model's mean and worst gap to it.
+
+``--seed N`` moves every fold's ``random_state`` by ``N`` (the same splits,
+other initialisations, dropout masks and validation splits), to repeat a run
+on other random streams.
 
 ``--ablation`` fits the tabular model with each building block switched off
 in turn (see :data:`ABLATIONS`) and prints the mean score change over the
@@ -52,6 +60,7 @@ from statistics import median
 
 import numpy as np
 import pandas as pd
+from sklearn.base import BaseEstimator, TransformerMixin
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import benchlib
@@ -80,6 +89,61 @@ ABLATIONS = {
 }
 """Each building block switched off (or an alternative), as parameters."""
 _CLASSIFIER_ONLY = {"label_smoothing"}
+TE_MIN_LEVELS = 9
+"""``tabular_te`` target-encodes the categorical columns of this many levels
+or more (a missing value counting as a level): those above ``max_onehot=8``,
+which the tabular model embeds."""
+
+
+class TargetEncodings(TransformerMixin, BaseEstimator):
+    """Add scikit-learn's ``TargetEncoder`` outputs of the many-level
+    categorical columns beside all columns.
+
+    ``fit_transform`` gives the training rows out-of-fold encodings (the
+    encoder's own 5-fold cross-fitting, shuffled with seed 0), ``transform``
+    the encodings of the whole fit.  Regression targets are encoded as
+    continuous, class labels as binary or multiclass (one column per class).
+    """
+
+    def __init__(self, task="regression", min_levels=TE_MIN_LEVELS):
+        self.task = task
+        self.min_levels = min_levels
+
+    def _levels(self, X):
+        # as strings, a missing value a level of its own
+        return X[self.columns_].astype(object).where(X[self.columns_].notna(), "NA")
+
+    def _join(self, X, Z):
+        names = [f"te_{i}" for i in range(Z.shape[1])]
+        return pd.concat([X, pd.DataFrame(Z, index=X.index, columns=names)], axis=1)
+
+    def fit(self, X, y):
+        self.fit_transform(X, y)
+        return self
+
+    def fit_transform(self, X, y):
+        from sklearn.model_selection import KFold, StratifiedKFold
+        from sklearn.preprocessing import TargetEncoder
+
+        self.columns_ = [
+            c
+            for c in X.columns
+            if (isinstance(X[c].dtype, pd.CategoricalDtype) or X[c].dtype == object)
+            and X[c].nunique(dropna=False) >= self.min_levels
+        ]
+        if not self.columns_:
+            return X
+        regression = self.task == "regression"
+        cv = (KFold if regression else StratifiedKFold)(5, shuffle=True, random_state=0)
+        self.encoder_ = TargetEncoder(
+            target_type="continuous" if regression else "auto", cv=cv
+        )
+        return self._join(X, self.encoder_.fit_transform(self._levels(X), y))
+
+    def transform(self, X):
+        if not self.columns_:
+            return X
+        return self._join(X, self.encoder_.transform(self._levels(X)))
 
 
 def _as_float(X):
@@ -219,6 +283,11 @@ def make_model(name, task, seed, overrides, quick):
     import sknn
 
     regression = task == "regression"
+    if name == "tabular_te":
+        from sklearn.pipeline import make_pipeline
+
+        model = make_model("tabular", task, seed, overrides, quick)
+        return make_pipeline(TargetEncodings(task), model)
     if name == "tabular":
         cls = sknn.TabularMLPRegressor if regression else sknn.TabularMLPClassifier
         params = dict(overrides)
@@ -270,8 +339,9 @@ def _folds(task, X, y):
     return list(cv(n_splits=3, shuffle=True, random_state=0).split(X, y))
 
 
-def run_dataset(ds, models, overrides, quick, max_rows=None):
-    """``{model: (mean score, [fit seconds per fold])}`` for one dataset."""
+def run_dataset(ds, models, overrides, quick, max_rows=None, seed=0):
+    """``{model: (mean score, [fit seconds per fold])}`` for one dataset;
+    fold ``k``'s models get ``random_state=seed + k``."""
     X, y = ds.load()
     cap = 300 if quick else max_rows
     if cap is not None and len(X) > cap:  # a fixed subsample
@@ -283,9 +353,9 @@ def run_dataset(ds, models, overrides, quick, max_rows=None):
         if ds.task == "regression" and params and set(params) <= _CLASSIFIER_ONLY:
             continue  # a classifier-only variant
         scores, seconds = [], []
-        for seed, (tr, te) in enumerate(folds):
+        for k, (tr, te) in enumerate(folds):
             kind = "tabular" if name in ABLATIONS else name
-            model = make_model(kind, ds.task, seed, {**overrides, **params}, quick)
+            model = make_model(kind, ds.task, seed + k, {**overrides, **params}, quick)
             if model is None:
                 break
             with warnings.catch_warnings():
@@ -325,6 +395,10 @@ def parse_args(argv):
     parser.add_argument(
         "--set", action="append", default=[], metavar="NAME=VALUE",
         help="override a parameter of the tabular model (repeatable)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--seed", type=int, default=0,
+        help="move every fold's random_state by this (other random streams)",
     )  # fmt: skip
     parser.add_argument("--ablation", action="store_true", help="ablation table")
     parser.add_argument(
@@ -698,7 +772,7 @@ def main(argv=None):
     else:
         models = [(m, {}) for m in args.models.split(",")]
     cap = f"rows capped at {args.max_rows}" if args.max_rows else "all rows"
-    extra = f"overrides: {overrides or 'none'}; {cap}"
+    extra = f"overrides: {overrides or 'none'}; {cap}; seed {args.seed}"
     env = benchlib.environment_line(extra)
     benchlib.log(env)
     before = benchlib.load_average()
@@ -744,7 +818,7 @@ def main(argv=None):
         return 0
     results = []
     for ds in _datasets(args):
-        res = run_dataset(ds, models, overrides, args.quick, args.max_rows)
+        res = run_dataset(ds, models, overrides, args.quick, args.max_rows, args.seed)
         results.append((ds, res))
         benchlib.log(
             ds.name + ": " + ", ".join(f"{m} {v[0]:.4f}" for m, v in res.items())

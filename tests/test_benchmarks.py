@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import sknn
@@ -177,6 +178,58 @@ def test_every_ablation_can_be_chosen_by_name():
     # --variants splits its value at commas: no variant's name may hold one
     bench = _load("tabular")
     assert [name for name in bench.ABLATIONS if "," in name] == []
+
+
+def test_target_encodings_add_out_of_fold_columns_for_many_levels():
+    bench = _load("tabular")
+    rng = np.random.default_rng(0)
+    n = 200
+    X = pd.DataFrame(
+        {
+            "x": rng.normal(size=n),
+            "few": pd.Categorical(rng.choice(["a", "b", "c"], n)),
+            "many": pd.Categorical(rng.choice([f"l{i}" for i in range(12)], n)),
+        }
+    )
+    X.loc[:4, "many"] = np.nan  # a missing value is a level of its own
+    y = X["many"].cat.codes.to_numpy() * 0.5 + rng.normal(size=n)
+    enc = bench.TargetEncodings("regression")
+    Z = enc.fit_transform(X, y)
+    assert enc.columns_ == ["many"]
+    assert list(Z.columns) == ["x", "few", "many", "te_0"]
+    pd.testing.assert_frame_equal(Z[X.columns], X)
+    # the training rows get out-of-fold encodings; transform, the whole fit's
+    again = enc.transform(X)["te_0"].to_numpy()
+    assert not np.allclose(Z["te_0"].to_numpy(), again)
+    # one row per level: the encodings follow the target's level means
+    means = pd.Series(y).groupby(X["many"].astype(object).fillna("NA")).mean()
+    by_level = pd.Series(again).groupby(X["many"].astype(object).fillna("NA")).first()
+    assert np.corrcoef(means[by_level.index], by_level)[0, 1] > 0.99
+    # class labels: one column per class; no many-level column: X unchanged
+    labels = np.array(["p", "q", "r"])[rng.integers(0, 3, n)]
+    Zc = bench.TargetEncodings("multiclass").fit_transform(X, labels)
+    assert list(Zc.columns)[3:] == ["te_0", "te_1", "te_2"]
+    small = X[["x", "few"]]
+    assert bench.TargetEncodings("binary").fit_transform(small, y > 0) is small
+
+
+def test_tabular_seed_moves_every_folds_random_state(monkeypatch):
+    from sklearn.dummy import DummyRegressor
+
+    bench = _load("tabular")
+    seen = []
+
+    def fake_model(name, task, seed, overrides, quick):
+        seen.append(seed)
+        return DummyRegressor()
+
+    monkeypatch.setattr(bench, "make_model", fake_model)
+    ds = bench.tabular_data.DATASETS["sklearn/diabetes"]
+    res = bench.run_dataset(ds, [("tabular", {})], {}, quick=True, seed=7)
+    assert seen == [7, 8, 9]  # fold k's model gets seed + k
+    assert len(res["tabular"][1]) == 3
+    assert bench.parse_args([]).seed == 0
+    assert bench.parse_args(["--seed", "13"]).seed == 13
 
 
 @pytest.mark.slow
