@@ -67,11 +67,18 @@ def record_steps(monkeypatch, optimizer_cls):
     return runs
 
 
-def moving_average(trajectory, decay):
-    """The weights' moving average after the last step of ``trajectory``
-    (``[start, after step 1, ...]``), as the ``ema_decay`` docs define it."""
-    average = trajectory[0].astype(np.float64)
+def moving_averages(trajectory, decay):
+    """The weights' moving average after each step of ``trajectory``
+    (``[start, after step 1, ...]``), as the ``ema_decay`` docs define it,
+    in float64."""
+    average, out = trajectory[0].astype(np.float64), []
     for t, params in enumerate(trajectory[1:]):
         d = min(decay, (1 + t) / (10 + t))
         average = d * average + (1.0 - d) * params
-    return average
+        out.append(average)
+    return out
+
+
+def moving_average(trajectory, decay):
+    """The moving average after the last step of ``trajectory``."""
+    return moving_averages(trajectory, decay)[-1]

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import scipy.optimize
 import scipy.sparse as sp
-from _common import RECORD_KEYS
+from _common import RECORD_KEYS, moving_averages
 
 from sknn._core.backend import current
 from sknn._core.network import Network
@@ -833,22 +833,12 @@ def test_norm_of_a_gradient_whose_square_overflows():
     np.testing.assert_allclose(g, [0.6, 0.8], rtol=1e-6)
 
 
-def _ema(trajectory, decay):
-    """The moving averages after each step, written out as the docs say."""
-    average, out = trajectory[0].copy(), []
-    for t, p in enumerate(trajectory[1:]):
-        d = min(decay, (1 + t) / (10 + t))
-        average = average * d + (1.0 - d) * p
-        out.append(average)
-    return out
-
-
 def test_weight_average_follows_its_recurrence():
     rng = np.random.default_rng(0)
     trajectory = [rng.standard_normal(50) for _ in range(30)]
     params = trajectory[0].copy()
     average = WeightAverage(0.9, params, current())
-    for p, expected in zip(trajectory[1:], _ema(trajectory, 0.9)):
+    for p, expected in zip(trajectory[1:], moving_averages(trajectory, 0.9)):
         params[...] = p
         average.update(params, current())
         np.testing.assert_allclose(average.params, expected, rtol=1e-12, atol=1e-15)
@@ -897,7 +887,7 @@ def test_ema_validates_keeps_and_ends_on_the_average():
         np.testing.assert_array_equal(a, b)
     steps = len(X) // batch
     assert len(after) == steps * epochs
-    expected = _ema([start, *after], decay)
+    expected = moving_averages([start, *after], decay)
     epoch_ends = [expected[steps * (k + 1) - 1] for k in range(epochs)]
     for got, want in zip(seen, epoch_ends):
         np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-15)
