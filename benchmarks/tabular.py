@@ -125,11 +125,13 @@ class TargetEncodings(TransformerMixin, BaseEstimator):
         from sklearn.model_selection import KFold, StratifiedKFold
         from sklearn.preprocessing import TargetEncoder
 
+        from sknn._tabular_encode import _from_dtype
+
+        # the columns the tabular model itself reads as categorical
         self.columns_ = [
             c
-            for c in X.columns
-            if (isinstance(X[c].dtype, pd.CategoricalDtype) or X[c].dtype == object)
-            and X[c].nunique(dropna=False) >= self.min_levels
+            for c, categorical in zip(X.columns, _from_dtype(X))
+            if categorical and X[c].nunique(dropna=False) >= self.min_levels
         ]
         if not self.columns_:
             return X

@@ -211,6 +211,10 @@ def test_target_encodings_add_out_of_fold_columns_for_many_levels():
     assert list(Zc.columns)[3:] == ["te_0", "te_1", "te_2"]
     small = X[["x", "few"]]
     assert bench.TargetEncodings("binary").fit_transform(small, y > 0) is small
+    # the categorical columns are the tabular model's own ("from_dtype"):
+    # a string column counts too
+    strings = X.assign(many=X["many"].astype("string"))
+    assert bench.TargetEncodings("regression").fit(strings, y).columns_ == ["many"]
 
 
 def test_tabular_seed_moves_every_folds_random_state(monkeypatch):
