@@ -93,24 +93,19 @@ class Dataset:
             The ``groups`` column's value of each row of ``X``; None for a
             dataset without ``groups``.
         """
-        X, y = _LOADERS[self.name]()
+        X, y = _finish(*_LOADERS[self.name](), self.task, self.max_rows)
         if self.groups is None:
-            return (*_finish(X, y, self.task, self.max_rows), None)
-        groups = X[self.groups].to_numpy()
-        X = X.drop(columns=self.groups)
-        return _finish(X, y, self.task, self.max_rows, groups)
+            return X, y, None
+        return X.drop(columns=self.groups), y, X[self.groups].to_numpy()
 
 
-def _finish(X, y, task, max_rows=MAX_ROWS, groups=None):
-    """Cap the rows and give the columns and the target their final dtypes;
-    with ``groups`` (one label per row) also return the kept rows' labels."""
+def _finish(X, y, task, max_rows=MAX_ROWS):
+    """Cap the rows and give the columns and the target their final dtypes."""
     keep = y.notna().to_numpy()
     X, y = X[keep], y[keep]
-    groups = None if groups is None else groups[keep]
     if max_rows is not None and len(X) > max_rows:
         rows = np.sort(np.random.default_rng(SEED).choice(len(X), max_rows, False))
         X, y = X.iloc[rows], y.iloc[rows]
-        groups = None if groups is None else groups[rows]
     X = X.reset_index(drop=True).copy()
     y = y.reset_index(drop=True)
     for col in X.columns:
@@ -124,8 +119,6 @@ def _finish(X, y, task, max_rows=MAX_ROWS, groups=None):
         y = y.astype(np.int64)  # integer labels stored as bool or float
     elif not pd.api.types.is_integer_dtype(y):
         y = y.astype(str)
-    if groups is not None:
-        return X, y, groups
     return X, y
 
 
