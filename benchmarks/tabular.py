@@ -349,15 +349,11 @@ def _folds(task, X, y, groups=None):
         StratifiedKFold,
     )
 
-    regression = task == "regression"
     if groups is None:
-        cv = (KFold if regression else StratifiedKFold)(
-            n_splits=3, shuffle=True, random_state=0
-        )
+        kind = KFold if task == "regression" else StratifiedKFold
     else:
-        cv = (GroupKFold if regression else StratifiedGroupKFold)(
-            n_splits=3, shuffle=True, random_state=0
-        )
+        kind = GroupKFold if task == "regression" else StratifiedGroupKFold
+    cv = kind(n_splits=3, shuffle=True, random_state=0)
     return list(cv.split(X, y, groups))
 
 
@@ -368,12 +364,14 @@ def run_dataset(ds, models, overrides, quick, max_rows=None, seed=0, grouped=Fal
     X, y, groups = ds.load_with_groups()
     if grouped and groups is None:
         raise ValueError(f"{ds.name} names no groups of rows")
+    groups = groups if grouped else None
     cap = 300 if quick else max_rows
     if cap is not None and len(X) > cap:  # a fixed subsample
         keep = np.sort(np.random.default_rng(0).permutation(len(X))[:cap])
-        X, y, groups = X.iloc[keep], y.iloc[keep], groups[keep] if grouped else None
+        X, y = X.iloc[keep], y.iloc[keep]
+        groups = None if groups is None else groups[keep]
     out = {}
-    folds = _folds(ds.task, X, y, groups if grouped else None)
+    folds = _folds(ds.task, X, y, groups)
     for name, params in models:
         if ds.task == "regression" and params and set(params) <= _CLASSIFIER_ONLY:
             continue  # a classifier-only variant
