@@ -22,6 +22,7 @@ from ._fitdata import (
     log_link,
     regression_loss,
 )
+from ._targets import log_probabilities
 
 __all__ = ["_TabularClassifierTargets", "_TabularRegressorTargets"]
 
@@ -91,6 +92,19 @@ class _TabularClassifierTargets:
         ndarray of shape (n_samples, n_classes)
         """
         return self._proba(X, "predict_proba")
+
+    def predict_log_proba(self, X):
+        """Logarithm of :meth:`predict_proba`.
+
+        Parameters
+        ----------
+        X : {DataFrame, array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+        """
+        return log_probabilities(self._proba(X, "predict_log_proba"))
 
     def _proba(self, X, method):
         """Class probabilities; ``method`` names the public caller in errors."""

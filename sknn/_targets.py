@@ -223,14 +223,17 @@ class _ClassifierTargets:
         -------
         ndarray of shape (n_samples, n_classes)
         """
-        P = self._proba(X, "predict_log_proba")
-        # log(0) is -inf, the answer, in every namespace (NumPy-backed ones
-        # such as array_api_strict would warn)
+        return log_probabilities(self._proba(X, "predict_log_proba"))
+
+
+def log_probabilities(P):
+    """``log(P)`` of a fresh probability array, in its namespace (in place on
+    NumPy arrays); a probability of 0 gives -inf, silently."""
+    # NumPy-backed namespaces such as array_api_strict would warn on log(0)
+    with np.errstate(divide="ignore"):
         if not isinstance(P, np.ndarray):
-            with np.errstate(divide="ignore"):
-                return backend_of(P).xp.log(P)
-        with np.errstate(divide="ignore"):
-            return np.log(P, out=P)
+            return backend_of(P).xp.log(P)
+        return np.log(P, out=P)
 
 
 class _RegressorTargets:

@@ -391,6 +391,9 @@ def test_tabular_pickle_and_namespaces(xp, table):
         loaded.predict(Xd)
     moved = _move(loaded, Xd)
     _same_namespace(moved.predict_proba(Xd), Xd)
+    log_proba = moved.predict_log_proba(Xd)
+    _same_namespace(log_proba, Xd)
+    np.testing.assert_allclose(_numpy(log_proba), loaded.predict_log_proba(X))
     np.testing.assert_array_equal(_numpy(moved.predict(Xd)), _numpy(dev.predict(Xd)))
 
 

@@ -83,6 +83,20 @@ def test_dataframe_with_categories_and_missing_values():
     assert list(clf.classes_) == ["no", "yes"]
 
 
+@pytest.mark.parametrize("n_classes", [1, 2, 3])
+@pytest.mark.parametrize("n_cv", [1, 3])
+def test_predict_log_proba_is_the_log_of_predict_proba(n_classes, n_cv):
+    X, signal = _frame()
+    y = np.digitize(signal, np.quantile(signal, np.linspace(0, 1, n_classes + 1)[1:-1]))
+    clf = TabularMLPClassifier(n_cv=n_cv, **SMALL).fit(X, y)
+    assert len(clf.classes_) == n_classes
+    proba = clf.predict_proba(X)
+    log_proba = clf.predict_log_proba(X)
+    assert log_proba.shape == proba.shape and log_proba.dtype == proba.dtype
+    np.testing.assert_allclose(log_proba, np.log(proba), rtol=1e-6)
+    np.testing.assert_array_equal(clf.predict_proba(X), proba)  # nothing shared
+
+
 def test_unseen_categories_and_new_missing_values_are_no_error():
     X, signal = _frame()
     clf = TabularMLPClassifier(**SMALL).fit(X, _labels(signal))
