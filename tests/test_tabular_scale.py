@@ -11,8 +11,9 @@ from sklearn.metrics import roc_auc_score
 from sklearn.utils._param_validation import InvalidParameterError
 
 import sknn._pipeline as pipeline
+import sknn._tabular_base as tabular_base
 from sknn import TabularMLPClassifier, TabularMLPRegressor
-from sknn._tabular_base import training_budget
+from sknn._tabular_base import auto_hidden_layer_sizes, training_budget
 
 SMALL = dict(hidden_layer_sizes=(16,), random_state=0)
 
@@ -40,8 +41,9 @@ def _regression(n, seed=0):
         (32_768, 20, 256),
         (40_000, 18, 512),
         (80_000, 13, 512),
-        (100_000, 11, 1024),
-        (209_000, 8, 1024),
+        (99_999, 11, 512),
+        (100_000, 8, 1024),  # 0.7 of the curve from here
+        (209_000, 6, 1024),
         (800_000, 4, 1024),
         (10_000_000, 4, 1024),  # never fewer than 4 epochs
     ],
@@ -54,8 +56,9 @@ def test_the_rule_at_several_sizes(rows, epochs, batch):
 
 def test_rows_processed_grow_as_the_square_root_of_the_rows():
     # between the plateaus the rows a fit processes (epochs x rows) grow as
-    # sqrt(rows): four times the rows, twice the work
-    for rows in (20_000, 50_000, 100_000):
+    # sqrt(rows): four times the rows, twice the work (on either side of
+    # 100,000 rows, where the epochs fall to 0.7 of the curve)
+    for rows in (9_000, 24_000, 100_000):
         small = training_budget(rows)[0] * rows
         large = training_budget(4 * rows)[0] * 4 * rows
         assert large / small == pytest.approx(2.0, rel=0.1)
@@ -63,11 +66,25 @@ def test_rows_processed_grow_as_the_square_root_of_the_rows():
     assert all(a >= b for a, b in zip(epochs, epochs[1:]))  # never more epochs
 
 
+@pytest.mark.parametrize(
+    "rows, sizes",
+    [
+        (1, (256, 256)),
+        (124_999, (256, 256)),
+        (125_000, (128, 128)),
+        (10**7, (128, 128)),
+    ],
+)
+def test_the_auto_width_at_several_sizes(rows, sizes):
+    assert auto_hidden_layer_sizes(rows) == sizes
+
+
 # ------------------------------------------------------------------ estimators
 @pytest.mark.parametrize("cls", [TabularMLPClassifier, TabularMLPRegressor])
 def test_the_defaults_are_auto(cls):
     params = cls().get_params()
     assert params["max_iter"] == params["batch_size"] == "auto"
+    assert params["hidden_layer_sizes"] == "auto"
 
 
 def test_a_small_table_trains_exactly_as_with_the_old_budget():
@@ -89,6 +106,48 @@ def test_the_fitted_model_says_what_it_used():
     assert est.max_iter_ == round(40 * math.sqrt(8192 / 40_000)) == 18
     assert est.n_iter_ == 2  # what ran: the callback stopped it
     assert est.history_[0]["learning_rate"] == pytest.approx(0.01 * math.sqrt(2))
+
+
+@pytest.fixture
+def narrow_from_5000(monkeypatch):
+    """The 'auto' width's threshold at 5,000 rows (the rule itself is tested
+    above), so that the fits below stay small."""
+    monkeypatch.setattr(
+        tabular_base, "_WIDTHS", ((5_000, (256, 256)), (np.inf, (128, 128)))
+    )
+
+
+def test_the_auto_width_follows_the_rows_of_the_first_fit(narrow_from_5000):
+    X, y = _regression(5_000)
+    one = dict(max_iter=1, random_state=0)
+    wide = _fit(TabularMLPRegressor(**one), X[:4_999], y[:4_999])
+    assert wide.get_params()["hidden_layer_sizes"] == "auto"
+    assert wide.hidden_layer_sizes_ == (256, 256)
+    narrow = _fit(TabularMLPRegressor(warm_start=True, **one), X, y)
+    assert narrow.hidden_layer_sizes_ == (128, 128)
+    assert narrow._params.size < wide._params.size
+    # a warm start on fewer rows continues the same network
+    seen = narrow.t_
+    _fit(narrow, X[:300], y[:300])
+    assert narrow.hidden_layer_sizes_ == (128, 128)
+    assert narrow.t_ == seen + 240  # one more epoch on 240 training rows
+    # partial_fit: the first call's rows choose, later calls keep them
+    stream = TabularMLPRegressor(random_state=0).partial_fit(X[:300], y[:300])
+    stream.partial_fit(X, y)
+    assert stream.hidden_layer_sizes_ == (256, 256)
+    # an explicit value is used as given, and says so
+    explicit = _fit(TabularMLPRegressor(hidden_layer_sizes=[8, 4], **one), X, y)
+    assert explicit.hidden_layer_sizes_ == (8, 4)
+
+
+def test_the_auto_width_survives_pickling(narrow_from_5000):
+    import pickle
+
+    X, y = _regression(5_000)
+    est = _fit(TabularMLPRegressor(max_iter=1, random_state=0), X, y)
+    loaded = pickle.loads(pickle.dumps(est))
+    assert loaded.hidden_layer_sizes_ == (128, 128)
+    np.testing.assert_array_equal(loaded.predict(X[:50]), est.predict(X[:50]))
 
 
 def test_explicit_values_are_used_as_given():
@@ -116,7 +175,7 @@ def test_explicit_max_iter_keeps_the_auto_batch():
     assert (est.max_iter_, est.batch_size_) == (1, 512)
 
 
-@pytest.mark.parametrize("name", ["max_iter", "batch_size"])
+@pytest.mark.parametrize("name", ["max_iter", "batch_size", "hidden_layer_sizes"])
 @pytest.mark.parametrize("value", ["Auto", 0, 2.5])
 def test_an_invalid_budget_is_a_parameter_error(name, value):
     X, y = _regression(40)
