@@ -54,7 +54,7 @@ _BUDGET_BATCHES = ((40_000, 256), (100_000, 512), (np.inf, 1024))
 # _LARGE_SHARE of the 1 / sqrt(rows) curve, and the 'auto' hidden layers half
 # as wide from _WIDTHS' threshold, the rows of a fit that leave _LARGE_ROWS
 # after the default 20% hold-out: about 3 times faster on those tables, for
-# at most 0.0005 of score (docs/tabular.md, "Training budget").
+# at most 0.0006 of score (docs/tabular.md, "Training budget").
 _LARGE_ROWS = 100_000
 _LARGE_SHARE = 0.7
 # (fewer rows of the fit than this, hidden_layer_sizes)

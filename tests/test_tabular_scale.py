@@ -3,6 +3,7 @@ and learning rate from the table's size), what a fitted model says it used,
 chunked evaluation, and streaming a dask DataFrame through ``partial_fit``."""
 
 import math
+import pickle
 import warnings
 
 import numpy as np
@@ -141,8 +142,6 @@ def test_the_auto_width_follows_the_rows_of_the_first_fit(narrow_from_5000):
 
 
 def test_the_auto_width_survives_pickling(narrow_from_5000):
-    import pickle
-
     X, y = _regression(5_000)
     est = _fit(TabularMLPRegressor(max_iter=1, random_state=0), X, y)
     loaded = pickle.loads(pickle.dumps(est))
