@@ -79,6 +79,28 @@ def test_axpy_identical_to_numpy(dtype):
     assert not np.array_equal(out[True], y0)
 
 
+@needs_numba
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_scatter_add_identical_to_numpy(dtype):
+    from sknn._core.backend import current
+
+    rng = np.random.default_rng(3)
+    idx = rng.integers(0, 7, 200)  # many repeats
+    values = rng.standard_normal((200, 5)).astype(dtype)[:, ::-1]  # a strided view
+    target0 = rng.standard_normal((7, 5)).astype(dtype)
+    out = {}
+    for flag in (False, True):
+        target = target0.copy()
+        with _fused.use(flag):
+            assert current().scatter_add(target, idx, values) is target
+        out[flag] = target
+    np.testing.assert_array_equal(out[True], out[False])
+    expected = target0.astype(np.float64)
+    for i, r in enumerate(idx):
+        expected[r] += values[i]
+    np.testing.assert_allclose(out[True], expected, rtol=1e-5)
+
+
 def _layer_arrays(dtype, seed=2):
     rng = np.random.default_rng(seed)
     Z = (3 * rng.standard_normal((37, 11))).astype(dtype)

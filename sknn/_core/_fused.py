@@ -132,6 +132,16 @@ def axpy(a, x, y):
         y[i] += a * x[i]
 
 
+@_compile
+def scatter_add(target, idx, values):
+    """``target[idx[i], :] += values[i, :]`` for every ``i`` in order, as
+    ``np.add.at`` adds them (the same sums in the same order)."""
+    for i in range(idx.shape[0]):
+        r = idx[i]
+        for j in range(values.shape[1]):
+            target[r, j] += values[i, j]
+
+
 # Each optimizer kernel can add the L2 penalty's gradient, ``l2 * params[i]``
 # for ``i < n_l2``, to the gradient as it reads it: the same rounding as adding
 # it first with :func:`axpy`, one pass over memory fewer.  The update of one

@@ -148,9 +148,13 @@ class Backend:
         """``numpy.einsum`` (into ``out`` when given)."""
         return np.einsum(spec, *operands, out=out)
 
-    @staticmethod
-    def scatter_add(target, idx, values):
-        """``target[idx[i]] += values[i]`` for every ``i``, repeats included."""
+    def scatter_add(self, target, idx, values):
+        """``target[idx[i]] += values[i]`` for every ``i``, repeats included
+        (rows of a 2-D ``target``; the compiled backend adds them in one
+        loop, in ``np.add.at``'s order)."""
+        if self.compiled and target.ndim == 2 and values.ndim == 2:
+            _fused.scatter_add(target, idx, values)
+            return target
         np.add.at(target, idx, values)
         return target
 
