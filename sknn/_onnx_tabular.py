@@ -9,8 +9,9 @@ missing value.  Then:
 
 - the encoder (:mod:`sknn._tabular_encode`): robust scaling with smooth
   clipping and missing-value flags for the numeric columns, ``LabelEncoder``
-  codes for the categorical ones (0 for a category unseen in fit), one-hot
-  columns or code columns, concatenated in the encoder's order;
+  codes for the categorical ones (0 for a category unseen in fit), the
+  levels' target means looked up by code and scaled like numeric columns,
+  one-hot columns or code columns, concatenated in the encoder's order;
 - the network, one emitter per core layer type (:data:`_LAYERS`);
 - the output activation of the loss (:data:`_OUTPUTS`: softmax, or ``exp``
   for the log-link regression losses);
@@ -175,6 +176,11 @@ def _encoder(g, operator, encoder):
         z, missing = _numeric(g, c, column(c.index)[0])
         numeric.append(z)
         flags[c.index] = missing
+    for t in getattr(encoder, "_target_means", []):
+        # the level's mean target, looked up by code, then scaled
+        codes = g.reshape(_codes(g, t.source, *column(t.source.index)), [-1, 1])
+        means = g.node("Gather", [g.const(t.table), codes], "means", axis=0)
+        numeric.append(_numeric(g, t.scaling, means)[0])
     parts = numeric + [g.to_float(flags[c.index]) for c in encoder._flags]
     for c in encoder._onehot:
         codes = _codes(g, c, *column(c.index))

@@ -51,7 +51,7 @@ class TabularMLPClassifier(ClassifierMixin, _TabularClassifierTargets, _TabularB
     ----------
     hidden_layer_sizes : array-like of int or 'auto', default='auto'
         Width of each hidden layer.  'auto' follows the table's size:
-        ``(256, 256)`` below 125,000 rows of the fit, then ``(128, 128)``
+        ``(256, 256)`` below 62,500 rows of the fit, then ``(128, 128)``
         (about 2.3 times faster; ``docs/tabular.md``).  A fit that continues
         (``warm_start``, ``partial_fit``) keeps the widths of the first;
         ``hidden_layer_sizes_`` are the widths used.
@@ -90,6 +90,21 @@ None, default='from_dtype'
         counts as one) are one-hot encoded, the others embedded.
     categorical_embedding_dim : int, default=8
         Width of each learned category vector.
+    target_encoding : bool or 'auto', default='auto'
+        Also give each embedded categorical column (more than
+        ``max_onehot`` levels) its levels' mean targets, as numeric columns
+        (one per class beyond the first with three classes or more, one with
+        two, one per output in regression): the mean of the encoded targets
+        over each level's rows, shrunk toward the mean of all rows by an
+        empirical-Bayes factor (levels with few rows or little spread keep
+        little of their own mean), unweighted.  The rows of the fit get
+        out-of-fold means (5 shuffled folds: no row sees its own target);
+        later calls and predictions use the means of all rows of the first
+        fit (the first ``partial_fit`` block).  'auto': from 62,500 rows of
+        the fit, where the narrower 'auto' network needs them (on
+        dslabs/movielens, with two id columns of 671 and 9,066 levels, they
+        keep its score; ``docs/tabular.md``); ``target_encoding_`` says what
+        a fit used.
     parametrization : {'ntp', 'standard'}, default='ntp'
         'ntp': weights from N(0, 1) divided by ``sqrt(fan_in)`` in the
         forward pass, biases placed at data points and learned 10 times
@@ -112,8 +127,11 @@ None, default='from_dtype'
         warm start of a fitted model), and neither can a model that 'auto'
         cross-fitted (fit with ``n_cv=1`` to continue it later).  Callbacks
         and the progress bar see each member's epochs in turn.
-    dropout : float, default=0.15
-        Dropout rate after each hidden layer.
+    dropout : float or 'auto', default='auto'
+        Dropout rate after each hidden layer.  'auto': 0.15 below 62,500
+        rows of the fit, then none (on large tables dropout cost score and
+        time; ``docs/tabular.md``); ``dropout_`` is the rate used, and a fit
+        that continues keeps the first fit's.
     dropout_schedule : {'constant', 'coslog4', 'flat_cos'}, default='flat_cos'
         Shape of the dropout rate over the epochs ('flat_cos': constant for
         the first half, then down to 0).
@@ -138,9 +156,9 @@ None, default='from_dtype'
         Epochs; training runs them all (unless ``n_iter_no_change`` stops it)
         and keeps the best one.  'auto'
         follows the table's size: 40 up to 8,192 training rows, then
-        ``40 * sqrt(8192 / n_rows)`` rounded, 0.7 times that from 100,000
-        rows, and at least 4 (13 at 80,000 rows, 7 at 150,000, 4 at
-        800,000), measured on large tables to keep their score
+        ``40 * sqrt(8192 / n_rows)`` rounded, 0.5 times that from 50,000
+        rows, and at least 4 (18 at 40,000 rows, 6 at 80,000, 5 at 150,000,
+        4 at 800,000), measured on large tables to keep their score
         (``docs/tabular.md``).  ``max_iter_`` is the number used.
     validation_fraction : float, default=0.2
         Share of the rows held out (stratified) to choose the best epoch,
@@ -204,6 +222,11 @@ None, default='from_dtype'
     hidden_layer_sizes_ : tuple of int
         Widths of the hidden layers (``hidden_layer_sizes``, or its 'auto'
         value).
+    target_encoding_ : bool
+        Whether the fit added target means (``target_encoding``, or its
+        'auto' value; False when no column is embedded).
+    dropout_ : float
+        The dropout rate (``dropout``, or its 'auto' value).
     n_cv_ : int
         Networks the last call trained (``n_cv``, or its 'auto' value).
     max_iter_ : int
@@ -265,10 +288,11 @@ None, default='from_dtype'
         categorical_features="from_dtype",
         max_onehot=8,
         categorical_embedding_dim=8,
+        target_encoding="auto",
         parametrization="ntp",
         n_ensemble=1,
         n_cv="auto",
-        dropout=0.15,
+        dropout="auto",
         dropout_schedule="flat_cos",
         learning_rate_init=0.01,
         learning_rate="constant",
@@ -301,6 +325,7 @@ None, default='from_dtype'
         self.categorical_features = categorical_features
         self.max_onehot = max_onehot
         self.categorical_embedding_dim = categorical_embedding_dim
+        self.target_encoding = target_encoding
         self.parametrization = parametrization
         self.n_ensemble = n_ensemble
         self.n_cv = n_cv
@@ -408,8 +433,8 @@ class TabularMLPRegressor(RegressorMixin, _TabularRegressorTargets, _TabularBase
         The quantile that ``loss='quantile'`` estimates, in (0, 1).
     parametric_activation, feature_scale, numerical_embedding, n_frequencies, \
 n_bins, embedding_dim, categorical_features, max_onehot, categorical_embedding_dim, \
-parametrization, n_ensemble, n_cv, dropout, dropout_schedule, learning_rate_init, \
-learning_rate, beta_1, beta_2, weight_decay, batch_size, max_iter, \
+target_encoding, parametrization, n_ensemble, n_cv, dropout, dropout_schedule, \
+learning_rate_init, learning_rate, beta_1, beta_2, weight_decay, batch_size, max_iter, \
 validation_fraction, select_best, n_iter_no_change, ema_decay, dtype, random_state, \
 verbose, warm_start, callbacks, progress_bar
         As in :class:`TabularMLPClassifier`; the best epoch is the one of
@@ -423,8 +448,8 @@ verbose, warm_start, callbacks, progress_bar
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
     is_categorical_ : ndarray of bool of shape (`n_features_in_`,)
     n_outputs_ : int
-    n_iter_, hidden_layer_sizes_, n_cv_, max_iter_, batch_size_, t_, loss_, \
-loss_curve_, history_, best_epoch_, best_loss_
+    n_iter_, hidden_layer_sizes_, target_encoding_, dropout_, n_cv_, max_iter_, \
+batch_size_, t_, loss_, loss_curve_, history_, best_epoch_, best_loss_
         As in :class:`TabularMLPClassifier`; the losses are ``loss`` on the
         scaled targets.
     validation_scores_ : list of float or None
@@ -467,10 +492,11 @@ loss_curve_, history_, best_epoch_, best_loss_
         categorical_features="from_dtype",
         max_onehot=8,
         categorical_embedding_dim=8,
+        target_encoding="auto",
         parametrization="ntp",
         n_ensemble=1,
         n_cv="auto",
-        dropout=0.15,
+        dropout="auto",
         dropout_schedule="flat_cos",
         learning_rate_init=0.01,
         learning_rate="constant",
@@ -503,6 +529,7 @@ loss_curve_, history_, best_epoch_, best_loss_
         self.categorical_features = categorical_features
         self.max_onehot = max_onehot
         self.categorical_embedding_dim = categorical_embedding_dim
+        self.target_encoding = target_encoding
         self.parametrization = parametrization
         self.n_ensemble = n_ensemble
         self.n_cv = n_cv

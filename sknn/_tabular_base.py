@@ -10,7 +10,7 @@ from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.base import BaseEstimator
+from sklearn.base import BaseEstimator, is_classifier
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
@@ -28,7 +28,7 @@ from ._core.layers import Dense, Dropout
 from ._core.network import Network
 from ._core.optimizers import SHAPES, AdamW, Schedule
 from ._device import check_namespace, check_X, fit_backend, is_device_array, to_host
-from ._fitdata import hidden_sizes
+from ._fitdata import hidden_sizes, make_rng
 from ._persistence import _Persistent
 from ._pipeline import _TrainingPipeline
 from ._tabular_encode import TableEncoder, _is_dataframe
@@ -50,15 +50,29 @@ _BUDGET_MIN_EPOCHS = 4
 # (fewer training rows than this, batch size); the learning rate grows with
 # the square root of the batch over _BUDGET_BATCHES[0]'s
 _BUDGET_BATCHES = ((40_000, 256), (100_000, 512), (np.inf, 1024))
-# From _LARGE_ROWS training rows (the batch-1024 plateau) the epochs are
-# _LARGE_SHARE of the 1 / sqrt(rows) curve, and the 'auto' hidden layers half
-# as wide from _WIDTHS' threshold, the rows of a fit that leave _LARGE_ROWS
-# after the default 20% hold-out: about 3 times faster on those tables, for
-# at most 0.0006 of score (docs/tabular.md, "Training budget").
-_LARGE_ROWS = 100_000
-_LARGE_SHARE = 0.7
-# (fewer rows of the fit than this, hidden_layer_sizes)
-_WIDTHS = ((125_000, (256, 256)), (np.inf, (128, 128)))
+# From _LARGE_ROWS training rows the epochs are _LARGE_SHARE of the
+# 1 / sqrt(rows) curve; from _LARGE_FIT_ROWS rows of the fit (which leave
+# _LARGE_ROWS after the default 20% hold-out) the 'auto' hidden layers are
+# half as wide, dropout='auto' is off and target_encoding='auto' adds the
+# embedded columns' target means (which keep the narrower network's score
+# on many-level id columns): movielens 4 times faster for +0.005 of score,
+# the other large tables 1.15-1.5 times faster for -0.0002 to +0.0007
+# (docs/tabular.md, "Target means and half the width from 50,000 training
+# rows").
+_LARGE_ROWS = 50_000
+_LARGE_SHARE = 0.5
+_LARGE_FIT_ROWS = 62_500
+# (fewer rows of the fit than this, the 'auto' architecture parameters)
+_ARCHITECTURES = (
+    (
+        _LARGE_FIT_ROWS,
+        {"hidden_layer_sizes": (256, 256), "dropout": 0.15, "target_encoding": False},
+    ),
+    (
+        np.inf,
+        {"hidden_layer_sizes": (128, 128), "dropout": 0.0, "target_encoding": True},
+    ),
+)
 
 
 # Cross-fitted bagging with n_cv='auto': _CV_MEMBERS networks on tables of at
@@ -96,7 +110,7 @@ def training_budget(n_rows):
     -------
     epochs : int
         40 up to 8,192 rows, then ``40 * sqrt(8192 / n_rows)`` rounded
-        (``0.7`` times that from 100,000 rows), and at least 4.
+        (``0.5`` times that from 50,000 rows), and at least 4.
     batch_size : int
         256 below 40,000 rows, 512 below 100,000, then 1024.
     learning_rate_factor : float
@@ -112,8 +126,8 @@ def training_budget(n_rows):
     return epochs, batch, math.sqrt(batch / _BUDGET_BATCHES[0][1])
 
 
-def auto_hidden_layer_sizes(n_rows):
-    """The hidden layers of ``hidden_layer_sizes='auto'``.
+def auto_architecture(n_rows):
+    """The values of the 'auto' architecture parameters for a fit.
 
     Parameters
     ----------
@@ -122,10 +136,12 @@ def auto_hidden_layer_sizes(n_rows):
 
     Returns
     -------
-    tuple of int
-        ``(256, 256)`` below 125,000 rows, then ``(128, 128)``.
+    dict
+        ``hidden_layer_sizes``, ``dropout`` and ``target_encoding``:
+        ``(256, 256)``, 0.15 and False below 62,500 rows, then ``(128, 128)``,
+        0.0 (no dropout layers) and True.
     """
-    return next(sizes for limit, sizes in _WIDTHS if n_rows < limit)
+    return dict(next(values for limit, values in _ARCHITECTURES if n_rows < limit))
 
 
 class _TabularBase(_TrainingPipeline, _Persistent, BaseEstimator):
@@ -169,10 +185,11 @@ class _TabularBase(_TrainingPipeline, _Persistent, BaseEstimator):
         "categorical_features": ["array-like", StrOptions({"from_dtype"}), None],
         "max_onehot": [Interval(Integral, 0, None, closed="left")],
         "categorical_embedding_dim": [Interval(Integral, 1, None, closed="left")],
+        "target_encoding": ["boolean", StrOptions({"auto"})],
         "parametrization": [StrOptions({"ntp", "standard"})],
         "n_ensemble": [Interval(Integral, 1, None, closed="left")],
         "n_cv": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
-        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "dropout": [Interval(Real, 0, 1, closed="left"), StrOptions({"auto"})],
         "dropout_schedule": [StrOptions({"constant", *SHAPES})],
         "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
         "learning_rate": [StrOptions(set(Schedule.KINDS) - {"adaptive"})],
@@ -243,7 +260,9 @@ class _TabularBase(_TrainingPipeline, _Persistent, BaseEstimator):
 
     def _encode(self, X):
         """The encoded matrix, on the host (array-API inputs are copied)."""
-        Z = self._encoder.transform(to_host(X), self._dtype())
+        return self._checked_finite(self._encoder.transform(to_host(X), self._dtype()))
+
+    def _checked_finite(self, Z):
         if not np.isfinite(Z).all():  # finite float64 overflowing float32
             raise ValueError(
                 f"Input X contains a value too large for dtype('{self.dtype}')."
@@ -286,13 +305,18 @@ class _TabularBase(_TrainingPipeline, _Persistent, BaseEstimator):
             layers.append(
                 ParametricActivation(self.activation, self.parametric_activation)
             )
-            if self.dropout > 0:
-                layers.append(Dropout(self.dropout))
+            if self._dropout_rate() > 0:
+                layers.append(Dropout(self._dropout_rate()))
         if k > 1:
             layers.append(MemberHead(k, n_outputs))
         else:
             layers.append(ScaledDense(n_outputs) if ntp else Dense(n_outputs))
         return layers
+
+    def _dropout_rate(self):
+        """The dropout rate: the parameter's, or for 'auto' the one the first
+        fit chose (``dropout_``)."""
+        return self.dropout_ if isinstance(self.dropout, str) else self.dropout
 
     def _hidden_widths(self):
         """The hidden layers' widths: the parameter's, or for 'auto' those
@@ -337,19 +361,33 @@ class _TabularBase(_TrainingPipeline, _Persistent, BaseEstimator):
         # validated where it is; the table is encoded from one host copy
         X = to_host(self._check_X(X, reset=first_pass))
         y = self._check_y(y, X.shape[0])
-        if first_pass:
-            n_bins = self.n_bins if self.numerical_embedding == "piecewise" else None
-            self._encoder = TableEncoder(
-                self.categorical_features, self.max_onehot, n_bins
-            )
-            self._encoder.fit(X)
-            self.is_categorical_ = self._encoder.is_categorical_
-            if isinstance(self.hidden_layer_sizes, str):
-                self.hidden_layer_sizes_ = auto_hidden_layer_sizes(X.shape[0])
-            else:
-                self.hidden_layer_sizes_ = self._hidden_widths()
         Y = self._targets(y, first_pass, incremental)
-        return self._encode(X), Y, y
+        if not first_pass:
+            return self._encode(X), Y, y
+        auto = auto_architecture(X.shape[0])
+        if isinstance(self.hidden_layer_sizes, str):
+            self.hidden_layer_sizes_ = auto["hidden_layer_sizes"]
+        else:
+            self.hidden_layer_sizes_ = self._hidden_widths()
+        self.dropout_ = (
+            auto["dropout"] if isinstance(self.dropout, str) else float(self.dropout)
+        )
+        wanted = self.target_encoding
+        if wanted == "auto":
+            wanted = auto["target_encoding"]
+        T = rng = None
+        if wanted:
+            # binary labels: the second class's column says it all
+            T = Y[:, 1:] if is_classifier(self) and Y.shape[1] == 2 else Y
+            # the folds' own stream, beside the one the training draws from
+            rng = np.random.default_rng(make_rng(self.random_state).integers(2**63))
+        n_bins = self.n_bins if self.numerical_embedding == "piecewise" else None
+        self._encoder = TableEncoder(self.categorical_features, self.max_onehot, n_bins)
+        Z = self._encoder.fit_transform(X, T, rng, self._dtype())
+        self.is_categorical_ = self._encoder.is_categorical_
+        # False where no column is embedded
+        self.target_encoding_ = self._encoder.n_target_means_ > 0
+        return self._checked_finite(Z), Y, y
 
     def _network(self, n_features, dtype):
         """The network of this estimator's parameters for the fitted encoder."""

@@ -5,7 +5,9 @@ table with the same columns.  The output columns are, left to right:
 
 1. the numeric columns: robust scaling ``(x - median) / IQR`` followed by
    the smooth clipping ``x / sqrt(1 + (x / 3)^2)`` (RealMLP), missing values
-   set to 0 (the median);
+   set to 0 (the median); then, when the encoder is fitted with targets, the
+   target means of the embedded categorical columns (item 4), one per column
+   and target column, scaled the same way (see :func:`_target_means`);
 2. one missing-value flag per numeric column that had missing values in fit;
 3. one-hot columns of the categorical columns with few levels (a missing
    value seen in fit is a level of its own; an unknown category is all
@@ -322,6 +324,77 @@ class _Categorical:
         return _category_column(values).codes(table, missing_code)
 
 
+_TARGET_FOLDS = 5
+
+
+def _target_means(codes, T, n_codes):
+    """Each code's mean of the targets ``T`` (rows by target columns), shrunk
+    toward the mean of all rows: ``(sum + m * prior) / (count + m)``.
+
+    ``m`` is the empirical-Bayes ratio of the noise within a level to the
+    spread of the levels' true means, ``s2_within / (s2_total - s2_within)``
+    per target column, with ``s2_within`` the pooled variance around the
+    levels' means (``n - levels`` degrees of freedom); levels seen once are
+    thus pulled most of the way to the prior when the levels differ little,
+    and codes without rows get the prior.  Returns ``(n_codes, k)`` floats.
+    """
+    n, k = T.shape
+    if n == 0:
+        return np.zeros((n_codes, k))
+    prior = T.mean(axis=0)
+    counts = np.bincount(codes, minlength=n_codes).astype(np.float64)
+    seen = counts > 0
+    sums = np.empty((n_codes, k))
+    for j in range(k):
+        sums[:, j] = np.bincount(codes, weights=T[:, j], minlength=n_codes)
+    centred = T - prior
+    total = np.einsum("ij,ij->j", centred, centred)
+    # the pooled squares within levels: total minus the levels' part
+    level = sums[seen] - counts[seen, None] * prior
+    within = np.maximum(total - (level * level / counts[seen, None]).sum(axis=0), 0.0)
+    dof = n - int(seen.sum())
+    s2_within = within / dof if dof > 0 else total / max(n, 1)
+    s2_between = total / n - s2_within
+    # no spread between the levels (or a constant target): the prior alone
+    floor = 1e-12 * np.maximum(total / n, np.finfo(np.float64).tiny)
+    m = np.where(s2_between > floor, s2_within / np.maximum(s2_between, floor), np.inf)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        means = (sums + m * prior) / (counts[:, None] + m)
+    means[:, ~np.isfinite(m)] = prior[~np.isfinite(m)]
+    means[~seen] = prior
+    return means
+
+
+def _out_of_fold_means(codes, T, n_codes, rng):
+    """Per row, the shrunk target mean of its code learned without the rows
+    of its own fold (``_TARGET_FOLDS`` shuffled folds; with fewer than two
+    rows, the row's own): ``(n, k)``."""
+    n = codes.shape[0]
+    n_folds = min(_TARGET_FOLDS, n)
+    if n_folds < 2:
+        return _target_means(codes, T, n_codes)[codes]
+    fold = np.empty(n, dtype=np.intp)
+    fold[rng.permutation(n)] = np.arange(n) % n_folds
+    out = np.empty(T.shape)
+    for f in range(n_folds):
+        inside = fold == f
+        rest = ~inside
+        out[inside] = _target_means(codes[rest], T[rest], n_codes)[codes[inside]]
+    return out
+
+
+@dataclass
+class _TargetMean:
+    """One target column's shrunk means by code of one embedded categorical
+    column (``table[code]``), output as a numeric column with its own robust
+    scaling (fitted on the training rows' out-of-fold means)."""
+
+    source: _Categorical
+    target: int
+    table: np.ndarray
+    scaling: _Numeric
+
+
 def _sorted_levels(distinct):
     """Distinct values (equal ones merged), sorted (as strings when their
     types do not compare), as Python scalars."""
@@ -353,7 +426,10 @@ class TableEncoder:
     ----------
     is_categorical_ : ndarray of bool of shape (n_features,)
     n_numeric_ : int
-        Leading numeric output columns.
+        Leading numeric output columns (target means included).
+    n_target_means_ : int
+        Of those, the target means (0 unless :meth:`fit_transform` was given
+        targets).
     cardinalities_ : list of int
         Table size of each code column (unknown slot included).
     n_output_ : int
@@ -443,7 +519,38 @@ class TableEncoder:
 
     def fit(self, X):
         """Learn the columns' kinds, scalings and levels from ``X``."""
+        return self._fit(self._table(X))
+
+    def fit_transform(self, X, targets=None, rng=None, dtype=np.float64):
+        """Fit on ``X`` and encode it.
+
+        With ``targets`` (an ``(n_samples, k)`` float array, for instance the
+        network's encoded targets), each embedded categorical column also
+        gets ``k`` numeric columns: its levels' shrunk target means
+        (:func:`_target_means`).  The rows of ``X`` get out-of-fold means
+        (folds drawn with ``rng``, a NumPy ``Generator``), so that no row sees
+        its own target; :meth:`transform` then uses the means of all rows.
+        """
         X = self._table(X)
+        self._fit(X)
+        if targets is None or not self._coded:
+            return self.transform(X, dtype)
+        T = np.asarray(targets, dtype=np.float64)
+        codes = {c.index: c.codes(_column(X, c.index)) for c in self._coded}
+        self._target_means = []
+        out_of_fold = []
+        for c in self._coded:
+            n_codes = c.n_slots + 1
+            tables = _target_means(codes[c.index], T, n_codes)
+            values = _out_of_fold_means(codes[c.index], T, n_codes, rng)
+            for j in range(T.shape[1]):
+                scaling = _Numeric.fit(c.index, values[:, j], self.n_bins)
+                self._target_means.append(_TargetMean(c, j, tables[:, j], scaling))
+                out_of_fold.append(values[:, j])
+        self._columns_fitted()
+        return self._transform(X, dtype, codes, out_of_fold)
+
+    def _fit(self, X):
         n_features = X.shape[1]
         self.is_categorical_ = self._mask(X, n_features)
         self._numeric, self._categorical = [], []
@@ -456,20 +563,36 @@ class TableEncoder:
         self._flags = [c for c in self._numeric if c.has_missing]
         self._onehot = [c for c in self._categorical if c.onehot]
         self._coded = [c for c in self._categorical if not c.onehot]
-        self.n_numeric_ = len(self._numeric)
+        self._target_means = []
+        self._columns_fitted()
+        return self
+
+    def _columns_fitted(self):
+        """The output layout's attributes, from the fitted columns."""
+        self.n_target_means_ = len(self._target_means)
+        self.n_numeric_ = len(self._numeric) + self.n_target_means_
         self.bin_edges_ = None
         if self.n_bins is not None:
             self.bin_edges_ = [c.edges for c in self._numeric]
+            self.bin_edges_ += [t.scaling.edges for t in self._target_means]
         self.cardinalities_ = [c.n_slots + 1 for c in self._coded]
         n_onehot = sum(c.n_slots for c in self._onehot)
         self.n_output_ = (
             self.n_numeric_ + len(self._flags) + n_onehot + len(self._coded)
         )
-        return self
 
     def transform(self, X, dtype=np.float64):
         """The encoded matrix of ``X``, of shape ``(n_samples, n_output_)``."""
         X = self._table(X)
+        codes = {c.index: c.codes(_column(X, c.index)) for c in self._coded}
+        # an encoder pickled before the target means existed has none
+        target_means = getattr(self, "_target_means", [])
+        means = [t.table[codes[t.source.index]] for t in target_means]
+        return self._transform(X, dtype, codes, means)
+
+    def _transform(self, X, dtype, codes, means):
+        """Encode ``X`` with the coded columns' ``codes`` (by column index)
+        and the raw target means (one array per target mean)."""
         n = X.shape[0]
         out = np.zeros((n, self.n_output_), dtype=dtype)
         col = 0
@@ -479,15 +602,18 @@ class TableEncoder:
             out[:, col] = z
             missing[c.index] = miss
             col += 1
+        for t, values in zip(getattr(self, "_target_means", []), means):
+            out[:, col] = t.scaling.transform(np.array(values, dtype=np.float64))[0]
+            col += 1
         for c in self._flags:
             out[:, col] = missing[c.index]
             col += 1
         for c in self._onehot:
-            codes = c.codes(_column(X, c.index))
-            known = codes > 0
-            out[np.flatnonzero(known), col + codes[known] - 1] = 1.0
+            slot = c.codes(_column(X, c.index))
+            known = slot > 0
+            out[np.flatnonzero(known), col + slot[known] - 1] = 1.0
             col += c.n_slots
         for c in self._coded:
-            out[:, col] = c.codes(_column(X, c.index))
+            out[:, col] = codes[c.index]
             col += 1
         return out

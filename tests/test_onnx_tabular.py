@@ -103,6 +103,10 @@ CLASSIFIERS = {
     "all one-hot": dict(max_onehot=32),
     "all embedded": dict(max_onehot=0),
     "float64": dict(dtype="float64"),
+    "target means": dict(target_encoding=True),
+    "target means, piecewise": dict(
+        target_encoding=True, numerical_embedding="piecewise", n_bins=6
+    ),
 }
 
 
@@ -141,12 +145,16 @@ def test_string_labels_and_default_zipmap():
     np.testing.assert_allclose(got, clf.predict_proba(frame), atol=ATOL)
 
 
-def test_multi_output_regression():
+@pytest.mark.parametrize("target_encoding", [False, True])
+def test_multi_output_regression(target_encoding):
     frame, score = _table()
     Y = np.column_stack([score, -2 * score + 5])
-    reg = _fit(TabularMLPRegressor(**SMALL), frame, Y)
-    (pred,) = _run_frame(reg, frame)
-    np.testing.assert_allclose(pred, reg.predict(frame), rtol=1e-4, atol=1e-4)
+    reg = TabularMLPRegressor(**SMALL, target_encoding=target_encoding)
+    _fit(reg, frame, Y)
+    assert reg._encoder.n_target_means_ == 2 * target_encoding  # city, 2 outputs
+    (pred,) = _run_frame(reg, _with_unseen(frame))
+    expected = reg.predict(_with_unseen(frame))
+    np.testing.assert_allclose(pred, expected, rtol=1e-4, atol=1e-4)
 
 
 def test_one_float_tensor_with_categorical_indices():

@@ -14,7 +14,8 @@ from sklearn.utils._param_validation import InvalidParameterError
 import sknn._pipeline as pipeline
 import sknn._tabular_base as tabular_base
 from sknn import TabularMLPClassifier, TabularMLPRegressor
-from sknn._tabular_base import auto_hidden_layer_sizes, training_budget
+from sknn._core.layers import Dropout
+from sknn._tabular_base import auto_architecture, training_budget
 
 SMALL = dict(hidden_layer_sizes=(16,), random_state=0)
 
@@ -41,10 +42,13 @@ def _regression(n, seed=0):
         (20_000, 26, 256),
         (32_768, 20, 256),
         (40_000, 18, 512),
-        (80_000, 13, 512),
-        (99_999, 11, 512),
-        (100_000, 8, 1024),  # 0.7 of the curve from here
-        (209_000, 6, 1024),
+        (49_999, 16, 512),
+        (50_000, 8, 512),  # half the curve from here
+        (80_000, 6, 512),
+        (99_999, 6, 512),
+        (100_000, 6, 1024),
+        (137_000, 5, 1024),
+        (209_000, 4, 1024),
         (800_000, 4, 1024),
         (10_000_000, 4, 1024),  # never fewer than 4 epochs
     ],
@@ -58,8 +62,8 @@ def test_the_rule_at_several_sizes(rows, epochs, batch):
 def test_rows_processed_grow_as_the_square_root_of_the_rows():
     # between the plateaus the rows a fit processes (epochs x rows) grow as
     # sqrt(rows): four times the rows, twice the work (on either side of
-    # 100,000 rows, where the epochs fall to 0.7 of the curve)
-    for rows in (9_000, 24_000, 100_000):
+    # 50,000 rows, where the epochs fall to half the curve)
+    for rows in (9_000, 12_000, 50_000):
         small = training_budget(rows)[0] * rows
         large = training_budget(4 * rows)[0] * 4 * rows
         assert large / small == pytest.approx(2.0, rel=0.1)
@@ -68,16 +72,23 @@ def test_rows_processed_grow_as_the_square_root_of_the_rows():
 
 
 @pytest.mark.parametrize(
-    "rows, sizes",
+    "rows, sizes, rate, means",
     [
-        (1, (256, 256)),
-        (124_999, (256, 256)),
-        (125_000, (128, 128)),
-        (10**7, (128, 128)),
+        (1, (256, 256), 0.15, False),
+        (62_499, (256, 256), 0.15, False),
+        (62_500, (128, 128), 0.0, True),
+        (10**7, (128, 128), 0.0, True),
     ],
 )
-def test_the_auto_width_at_several_sizes(rows, sizes):
-    assert auto_hidden_layer_sizes(rows) == sizes
+def test_the_auto_architecture_at_several_sizes(rows, sizes, rate, means):
+    auto = auto_architecture(rows)
+    assert auto == {
+        "hidden_layer_sizes": sizes,
+        "dropout": rate,
+        "target_encoding": means,
+    }
+    auto["dropout"] = 0.5  # a copy: the rule's table stays as it is
+    assert auto_architecture(rows)["dropout"] == rate
 
 
 # ------------------------------------------------------------------ estimators
@@ -85,7 +96,7 @@ def test_the_auto_width_at_several_sizes(rows, sizes):
 def test_the_defaults_are_auto(cls):
     params = cls().get_params()
     assert params["max_iter"] == params["batch_size"] == "auto"
-    assert params["hidden_layer_sizes"] == "auto"
+    assert params["hidden_layer_sizes"] == params["dropout"] == "auto"
 
 
 def test_a_small_table_trains_exactly_as_with_the_old_budget():
@@ -111,11 +122,16 @@ def test_the_fitted_model_says_what_it_used():
 
 @pytest.fixture
 def narrow_from_5000(monkeypatch):
-    """The 'auto' width's threshold at 5,000 rows (the rule itself is tested
-    above), so that the fits below stay small."""
+    """The 'auto' architecture's threshold at 5,000 rows (the rule itself is
+    tested above), so that the fits below stay small."""
+    small, large = (values for _, values in tabular_base._ARCHITECTURES)
     monkeypatch.setattr(
-        tabular_base, "_WIDTHS", ((5_000, (256, 256)), (np.inf, (128, 128)))
+        tabular_base, "_ARCHITECTURES", ((5_000, small), (np.inf, large))
     )
+
+
+def _dropout_layers(est):
+    return [layer.rate for layer in est._net.layers if isinstance(layer, Dropout)]
 
 
 def test_the_auto_width_follows_the_rows_of_the_first_fit(narrow_from_5000):
@@ -124,21 +140,27 @@ def test_the_auto_width_follows_the_rows_of_the_first_fit(narrow_from_5000):
     wide = _fit(TabularMLPRegressor(**one), X[:4_999], y[:4_999])
     assert wide.get_params()["hidden_layer_sizes"] == "auto"
     assert wide.hidden_layer_sizes_ == (256, 256)
+    assert wide.dropout_ == 0.15 and _dropout_layers(wide) == [0.15, 0.15]
     narrow = _fit(TabularMLPRegressor(warm_start=True, **one), X, y)
     assert narrow.hidden_layer_sizes_ == (128, 128)
+    assert narrow.dropout_ == 0.0 and _dropout_layers(narrow) == []
     assert narrow._params.size < wide._params.size
     # a warm start on fewer rows continues the same network
     seen = narrow.t_
     _fit(narrow, X[:300], y[:300])
     assert narrow.hidden_layer_sizes_ == (128, 128)
+    assert narrow.dropout_ == 0.0
     assert narrow.t_ == seen + 240  # one more epoch on 240 training rows
     # partial_fit: the first call's rows choose, later calls keep them
     stream = TabularMLPRegressor(random_state=0).partial_fit(X[:300], y[:300])
     stream.partial_fit(X, y)
     assert stream.hidden_layer_sizes_ == (256, 256)
+    assert stream.dropout_ == 0.15
     # an explicit value is used as given, and says so
-    explicit = _fit(TabularMLPRegressor(hidden_layer_sizes=[8, 4], **one), X, y)
+    explicit = TabularMLPRegressor(hidden_layer_sizes=[8, 4], dropout=0.3, **one)
+    _fit(explicit, X, y)
     assert explicit.hidden_layer_sizes_ == (8, 4)
+    assert explicit.dropout_ == 0.3 and _dropout_layers(explicit) == [0.3, 0.3]
 
 
 def test_the_auto_width_survives_pickling(narrow_from_5000):
@@ -146,6 +168,7 @@ def test_the_auto_width_survives_pickling(narrow_from_5000):
     est = _fit(TabularMLPRegressor(max_iter=1, random_state=0), X, y)
     loaded = pickle.loads(pickle.dumps(est))
     assert loaded.hidden_layer_sizes_ == (128, 128)
+    assert loaded.dropout_ == 0.0 and _dropout_layers(loaded) == []
     np.testing.assert_array_equal(loaded.predict(X[:50]), est.predict(X[:50]))
 
 
@@ -182,6 +205,13 @@ def test_an_invalid_budget_is_a_parameter_error(name, value):
         TabularMLPRegressor(**{name: value}).fit(X, y)
 
 
+@pytest.mark.parametrize("value", ["Auto", 1.0, -0.1])
+def test_an_invalid_dropout_is_a_parameter_error(value):
+    X, y = _regression(40)
+    with pytest.raises(InvalidParameterError, match="'dropout' parameter"):
+        TabularMLPRegressor(dropout=value).fit(X, y)
+
+
 def test_a_warm_start_runs_the_auto_budget_again():
     X, y = _regression(300)
     est = _fit(TabularMLPRegressor(warm_start=True, **SMALL), X, y)
@@ -197,8 +227,8 @@ def test_partial_fit_takes_the_budget_of_the_call_s_rows():
     X, y = _regression(50_000)
     est = TabularMLPRegressor(**SMALL).partial_fit(X[:300], y[:300])
     assert (est.max_iter_, est.batch_size_, est.n_iter_) == (40, 256, 1)
-    est.partial_fit(X, y)
-    assert (est.max_iter_, est.batch_size_, est.n_iter_) == (16, 512, 1)
+    est.partial_fit(X, y)  # 50,000 training rows: half the curve
+    assert (est.max_iter_, est.batch_size_, est.n_iter_) == (8, 512, 1)
 
 
 # ------------------------------------------------------------------ chunks
