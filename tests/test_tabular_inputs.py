@@ -312,6 +312,16 @@ def test_polars_encodes_as_the_equivalent_pandas_frame(kind, max_onehot):
     np.testing.assert_array_equal(enc_pd.transform(P), Z)
     # nulls in numeric columns: flags; the float column's NaN too
     assert Z[0, enc_pl.n_numeric_] == 1.0
+    # and the target means of the embedded columns
+    T = np.linspace(-1.0, 2.0, Z.shape[0])[:, None] ** 2
+    with_pl = TableEncoder(max_onehot=max_onehot)
+    Zp = with_pl.fit_transform(P, T, np.random.default_rng(0))
+    Zd = TableEncoder(max_onehot=max_onehot).fit_transform(
+        D, T, np.random.default_rng(0)
+    )
+    assert with_pl.n_target_means_ == len(with_pl.cardinalities_)
+    np.testing.assert_array_equal(Zp, Zd)
+    np.testing.assert_array_equal(with_pl.transform(D), with_pl.transform(P))
 
 
 @pytest.mark.parametrize("kind", PANDAS_KINDS)

@@ -265,3 +265,24 @@ def test_an_encoder_pickled_before_target_means_still_encodes():
     expected = enc.transform(frame)
     del enc._target_means  # as an older pickle has it
     np.testing.assert_array_equal(enc.transform(frame), expected)
+
+
+def test_weights_train_the_network_but_not_the_means():
+    frame, y = _ids(800)
+    weights = np.random.default_rng(0).uniform(0.1, 5.0, 800)
+    est = TabularMLPRegressor(target_encoding=True, **SMALL)
+    _fit(est, frame, y, sample_weight=weights)
+    plain = _fit(TabularMLPRegressor(target_encoding=True, **SMALL), frame, y)
+    for a, b in zip(est._encoder._target_means, plain._encoder._target_means):
+        np.testing.assert_array_equal(a.table, b.table)
+    assert not np.array_equal(est.predict(frame), plain.predict(frame))
+
+
+def test_an_object_array_with_categorical_indices():
+    frame, y = _ids(600)
+    X = frame.to_numpy(dtype=object)
+    est = TabularMLPRegressor(target_encoding=True, categorical_features=[1], **SMALL)
+    _fit(est, X, y)
+    from_frame = _fit(TabularMLPRegressor(target_encoding=True, **SMALL), frame, y)
+    assert est.target_encoding_ is True
+    np.testing.assert_allclose(est.predict(X), from_frame.predict(frame), rtol=1e-5)
