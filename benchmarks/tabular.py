@@ -694,14 +694,12 @@ def large_tables(names, models, quick=False):
         for m in models:
             cells += [f"{res[m][0]:.1f}", f"{res[m][1]:.4f}"] if m in res else ["", ""]
         hgb = res["hgb"][0] if "hgb" in res else np.nan
-        change = res["tabular"][1] - res["before"][1] if "before" in res else np.nan
         ratio, floor_ratio = res["tabular"][0] / hgb, floor / hgb
-        cells += [
-            f"{ratio:.1f}",
-            f"{floor:.1f}",
-            f"{floor_ratio:.1f}",
-            f"{change:+.4f}",
-        ]
+        # blank without the old budget's fit (--skip-before)
+        change = (
+            f"{res['tabular'][1] - res['before'][1]:+.4f}" if "before" in res else ""
+        )
+        cells += [f"{ratio:.1f}", f"{floor:.1f}", f"{floor_ratio:.1f}", change]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
