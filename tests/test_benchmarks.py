@@ -492,3 +492,54 @@ def test_tabular_stop_finds_the_stop_and_what_it_cuts():
     # k=1 stops the three networks after epochs 4, 3 and 3: the third before
     # its best; saved (6 * 2/6 + 2 * 1/4 + 2 * 1/4) / 10 = 30%
     assert "| 1 | 1 / 3 | 30.0% |" in out
+
+
+def test_neighbors_summary_means_the_folds_and_counts_the_losses():
+    bench = _load("tabular_neighbors")
+
+    def line(name, fold, base, other):
+        scores = dict.fromkeys(bench.VARIANTS, other)
+        scores["base"] = base
+        return json.dumps(
+            {"name": name, "fold": fold, "scores": scores, "a": {"loss": 0.5}}
+        )
+
+    lines = [
+        line("a", 0, 0.70, 0.74),
+        line("a", 1, 0.72, 0.76),
+        line("b", 0, 0.9, 0.89),
+    ]
+    out = bench.summary(lines)
+    assert "| a | 2 | 0.7100 | 0.7500 |" in out
+    # a: +0.04, b: -0.01 -> mean +0.015; b is not more than 0.005 below...
+    assert (
+        "knn: mean change +0.0150 over 2 tables; below base by more than 0.005 on 1"
+        in out
+    )
+
+
+def test_neighbors_distance_columns():
+    import pandas as pd
+
+    bench = _load("tabular_neighbors")
+    train = pd.DataFrame(
+        {
+            "x": [1.0, 2.0, np.nan, 4.0, 100.0],
+            "c": pd.Categorical(["u", "v", "u", "u", "w"]),
+            "b": [True, False, True, True, False],
+        }
+    )
+    test = pd.DataFrame(
+        {"x": [np.nan, -500.0], "c": pd.Categorical(["z", "v"]), "b": [False, True]}
+    )
+    A, B = bench.distance_columns(train, test)
+    # x: a missing flag and the clipped value; c: 3 levels; b: 2 levels
+    assert A.shape == (5, 7) and B.shape == (2, 7)
+    np.testing.assert_allclose(A.std(axis=0), 1.0)
+    assert B[0, 2:5].tolist() == [0.0, 0.0, 0.0]  # an unknown level
+    # x: (x - median) / IQR of the seen values (median 3, IQR 26.25), the
+    # median for missing ones, clipped to [-5, 5], then standardised
+    raw = np.array([-2.0, -1.0, 0.0, 1.0, 97.0]) / 26.25
+    np.testing.assert_allclose(A[:, 1], raw / raw.std())
+    np.testing.assert_allclose(B[:, 1], np.array([0.0, -5.0]) / raw.std())
+    np.testing.assert_allclose(A[:, 0], np.array([0, 0, 1, 0, 0]) / 0.4)

@@ -1,0 +1,354 @@
+"""Soft nearest neighbours under a learned metric, beside the tabular model.
+
+A measurement of a candidate building block for issue 23, not a package
+default: ``sknn._core.neighbors`` learns a diagonal metric by neighbourhood
+components analysis (the leave-one-out loss of a softmax-weighted neighbour
+average) and averages the training targets of each row's neighbours under it.
+On ``openintro/resume`` such an average recalls the job ad behind a résumé
+from the 13 columns describing it, which the network does not (docs/tabular.md,
+"Why resume stays behind").
+
+For every dataset of ``tabular_data.py`` and each fold of ``tabular.py``'s
+3-fold cross-validation (fold ``k``'s models get ``random_state=k``), the
+script prints one JSON line with the test scores of:
+
+- ``base``: the tabular model with its defaults;
+- ``knn``: the neighbour average alone (metric learned on the training rows,
+  every training row a candidate);
+- ``stacked``: the tabular model with the training rows' leave-one-out
+  neighbour averages (the test rows': over all training rows) added as
+  numeric columns (one per class after the first, or one per regression
+  target);
+- ``blend_loss``: ``(1 - a) * model + a * neighbours`` (probabilities, or
+  standardised predictions), ``a`` on a grid of 0.05 chosen by the log loss
+  (squared error) on a held-out fifth of the training rows, with the model
+  and the metric refitted on the other four fifths for that choice;
+- ``blend_temperature``: the same after a temperature scaling of the model's
+  probabilities chosen on that fifth (classification; as ``blend_loss`` for
+  regression);
+- ``blend_metric``: ``a`` chosen by the benchmark's own score on that fifth;
+- ``blend_gated``: ``blend_loss`` where the neighbour average alone has a
+  lower loss on that fifth than the model, the model alone elsewhere;
+- ``blend_temperature_gated``: ``blend_temperature`` where the neighbour
+  average alone has a lower loss on that fifth than the temperature-scaled
+  model, the model alone elsewhere;
+- ``oof_temperature`` and ``oof_temperature_gated``: as the two above, with
+  the temperature, ``a`` and the gate chosen on out-of-fold outputs of every
+  training row instead of one fifth: 5 folds of the training rows, each
+  fold's network fitted on the other four with the fold as its validation
+  rows (``n_cv=1`` with ``X_val``/``y_val``, what a cross-fitted member of
+  ``n_cv=5`` does), and each fold's metric on the other four.
+
+The distance columns are each numeric column (robust-scaled, clipped to
+[-5, 5], median for missing values, plus a missing flag where it had any) and
+a one-hot column for each of a categorical column's 64 most frequent levels,
+all standardised.  ``--summary FILE`` reads the lines back and prints the
+per-table means and each variant's mean change.  Run it as::
+
+    for k in 0 1; do env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE \\
+        OPENBLAS_NUM_THREADS=1 python benchmarks/tabular_neighbors.py \\
+        --part $k/2 > /tmp/nb$k.jsonl & done; wait
+    cat /tmp/nb0.jsonl /tmp/nb1.jsonl > /tmp/nb.jsonl
+    python benchmarks/tabular_neighbors.py --summary /tmp/nb.jsonl
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import benchlib  # noqa: E402
+import tabular  # noqa: E402
+import tabular_data  # noqa: E402
+
+VARIANTS = (
+    "base",
+    "knn",
+    "stacked",
+    "blend_loss",
+    "blend_temperature",
+    "blend_metric",
+    "blend_gated",
+    "blend_temperature_gated",
+    "oof_temperature",
+    "oof_temperature_gated",
+)
+TOP_LEVELS = 64
+CLIP = 5.0
+GRID = np.linspace(0.0, 1.0, 21)
+TEMPERATURES = np.exp(np.linspace(-1.5, 1.5, 31))
+
+
+def distance_columns(X_train, X_test):
+    """The standardised distance columns of the module docstring, fitted on
+    ``X_train``: ``(train, test)`` float arrays."""
+    train, test = [], []
+    for name in X_train.columns:
+        a, b = X_train[name], X_test[name]
+        if (
+            isinstance(a.dtype, pd.CategoricalDtype)
+            or not pd.api.types.is_numeric_dtype(a.dtype)
+            or pd.api.types.is_bool_dtype(a.dtype)
+        ):
+            a, b = a.astype(str), b.astype(str)
+            for level in a.value_counts().index[:TOP_LEVELS]:
+                train.append((a == level).to_numpy(float))
+                test.append((b == level).to_numpy(float))
+            continue
+        u, v = a.to_numpy(float), b.to_numpy(float)
+        seen = u[~np.isnan(u)]
+        lo, med, hi = np.quantile(seen, [0.25, 0.5, 0.75]) if seen.size else (0, 0, 1)
+        scale = (hi - lo) or (seen.std() if seen.size else 0.0) or 1.0
+        if np.isnan(u).any():
+            train.append(np.isnan(u).astype(float))
+            test.append(np.isnan(v).astype(float))
+        train.append(np.clip((np.nan_to_num(u, nan=med) - med) / scale, -CLIP, CLIP))
+        test.append(np.clip((np.nan_to_num(v, nan=med) - med) / scale, -CLIP, CLIP))
+    A, B = np.column_stack(train), np.column_stack(test)
+    sd = A.std(axis=0)
+    sd[sd == 0] = 1.0
+    return A / sd, B / sd
+
+
+class _Task:
+    """Targets, model outputs, losses and scores of one dataset's task."""
+
+    def __init__(self, task, y):
+        from sklearn.preprocessing import LabelEncoder
+
+        self.task = task
+        self.classif = task != "regression"
+        if self.classif:
+            encoder = LabelEncoder().fit(y)
+            self.classes, self.y = encoder.classes_, encoder.transform(y)
+        else:
+            self.y = y.to_numpy(float)
+
+    def standardise(self, rows):
+        self.mu, self.sd = (0.0, 1.0)
+        if not self.classif:
+            self.mu, self.sd = self.y[rows].mean(), self.y[rows].std() or 1.0
+
+    def targets(self, rows):
+        if self.classif:
+            return np.eye(self.y.max() + 1)[self.y[rows]]
+        return ((self.y[rows] - self.mu) / self.sd)[:, None]
+
+    def outputs(self, model, X):
+        if self.classif:  # columns of every class (a fit may miss some)
+            P = np.zeros((len(X), len(self.classes)))
+            P[:, np.searchsorted(self.classes, model.classes_)] = model.predict_proba(X)
+            return P
+        return ((model.predict(X) - self.mu) / self.sd)[:, None]
+
+    def loss(self, P, rows):
+        if self.classif:
+            p = P[np.arange(len(rows)), self.y[rows]]
+            return -np.mean(np.log(np.clip(p, 1e-12, None)))
+        return np.mean((P[:, 0] - (self.y[rows] - self.mu) / self.sd) ** 2)
+
+    def score(self, P, rows):
+        from sklearn.metrics import accuracy_score, r2_score, roc_auc_score
+
+        if self.task == "binary":
+            return roc_auc_score(self.y[rows], P[:, 1])
+        if self.task == "multiclass":
+            return accuracy_score(self.y[rows], P.argmax(axis=1))
+        return r2_score(self.y[rows], P[:, 0] * self.sd + self.mu)
+
+
+class _TaskRows:
+    """``t``'s losses on rows numbered within ``train`` (0 .. len - 1)."""
+
+    def __init__(self, t, train):
+        self.t, self.train, self.classif = t, train, t.classif
+
+    def loss(self, P, rows):
+        return self.t.loss(P, self.train[rows])
+
+    def score(self, P, rows):
+        return self.t.score(P, self.train[rows])
+
+
+def _tempered(P, t):
+    L = np.log(np.clip(P, 1e-12, None)) / t
+    L -= L.max(axis=1, keepdims=True)
+    E = np.exp(L)
+    return E / E.sum(axis=1, keepdims=True)
+
+
+def _neighbours(t, X, train, test, seed, leave_one_out=False):
+    """Neighbour averages of the ``test`` rows (and, with ``leave_one_out``,
+    of the ``train`` rows) under a metric learned on ``train``."""
+    from sknn._core.neighbors import fit_metric, neighbor_average
+
+    A, B = distance_columns(X.iloc[train], X.iloc[test])
+    Y = t.targets(train)
+    kind = "labels" if t.classif else "values"
+    w = fit_metric(A, Y, kind, np.random.default_rng(seed))
+    out = neighbor_average(A, Y, w, B)
+    if not leave_one_out:
+        return out
+    return out, neighbor_average(A, Y, w, A, exclude=np.arange(len(train)))
+
+
+def _fit(task, seed, X, y, overrides=None, **fit_params):
+    model = tabular.make_model("tabular", task, seed, overrides or {}, False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return model.fit(X, y, **fit_params)
+
+
+def _out_of_fold(t, ds, X, y, k, train):
+    """Network and neighbour outputs of every training row from a network
+    and a metric that did not see it (the module docstring's 5 folds)."""
+    from sklearn.model_selection import KFold, StratifiedKFold
+
+    kind = StratifiedKFold if t.classif else KFold
+    N = K = None
+    for inner, held in kind(5, shuffle=True, random_state=k).split(train, t.y[train]):
+        fit_rows, held_rows = train[inner], train[held]
+        model = _fit(
+            ds.task, k, X.iloc[fit_rows], y.iloc[fit_rows], {"n_cv": 1},
+            X_val=X.iloc[held_rows], y_val=y.iloc[held_rows],
+        )  # fmt: skip
+        n_out = t.outputs(model, X.iloc[held_rows])
+        k_out = _neighbours(t, X, fit_rows, held_rows, k)
+        if N is None:
+            N, K = (np.empty((len(train), n_out.shape[1])) for _ in "NK")
+        N[held], K[held] = n_out, k_out
+    return N, K
+
+
+def _blend_weights(t, N, K, rows):
+    """``a`` by loss, ``(a, T)`` by loss after temperature, ``a`` by score."""
+    by_loss = GRID[np.argmin([t.loss((1 - a) * N + a * K, rows) for a in GRID])]
+    temp = 1.0
+    if t.classif:
+        temp = TEMPERATURES[
+            np.argmin([t.loss(_tempered(N, T), rows) for T in TEMPERATURES])
+        ]
+    M = _tempered(N, temp) if t.classif else N
+    by_temp = GRID[np.argmin([t.loss((1 - a) * M + a * K, rows) for a in GRID])]
+    by_score = GRID[np.argmax([t.score((1 - a) * N + a * K, rows) for a in GRID])]
+    return float(by_loss), (float(by_temp), float(temp)), float(by_score)
+
+
+def fold_scores(ds, X, y, k, train, test):
+    """One fold's scores of every variant (and the blends' choices)."""
+    t = _Task(ds.task, y)
+    t.standardise(train)
+    start = time.perf_counter()
+    # the blend's choice: model and metric on four fifths, scored on a fifth
+    order = np.random.default_rng(k).permutation(train)
+    held, inner = order[: len(train) // 5], order[len(train) // 5 :]
+    N = t.outputs(_fit(ds.task, k, X.iloc[inner], y.iloc[inner]), X.iloc[held])
+    K = _neighbours(t, X, inner, held, k)
+    a_loss, (a_temp, temp), a_score = _blend_weights(t, N, K, held)
+    held_loss = {"model": float(t.loss(N, held)), "knn": float(t.loss(K, held))}
+    a_gated = a_loss if held_loss["knn"] < held_loss["model"] else 0.0
+    held_loss["tempered"] = float(t.loss(_tempered(N, temp) if t.classif else N, held))
+    a_tgated = a_temp if held_loss["knn"] < held_loss["tempered"] else 0.0
+    N_oof, K_oof = _out_of_fold(t, ds, X, y, k, train)
+    rows = np.arange(len(train))
+    t_rows = _TaskRows(t, train)
+    _, (a_oof, temp_oof), _ = _blend_weights(t_rows, N_oof, K_oof, rows)
+    M_oof = _tempered(N_oof, temp_oof) if t.classif else N_oof
+    open_gate = t_rows.loss(K_oof, rows) < t_rows.loss(M_oof, rows)
+    a_oof_gated = a_oof if open_gate else 0.0
+    K, loo = _neighbours(t, X, train, test, k, leave_one_out=True)
+    model = _fit(ds.task, k, X.iloc[train], y.iloc[train])
+    N = t.outputs(model, X.iloc[test])
+    M = _tempered(N, temp) if t.classif else N
+    # stacked: the neighbour averages as columns
+    keep = slice(1, None) if t.classif else slice(None)
+    X_train, X_test = X.iloc[train].copy(), X.iloc[test].copy()
+    for j, (a, b) in enumerate(zip(loo[:, keep].T, K[:, keep].T)):
+        X_train[f"_neighbours{j}"], X_test[f"_neighbours{j}"] = a, b
+    S = t.outputs(_fit(ds.task, k, X_train, y.iloc[train]), X_test)
+    scores = {
+        "base": t.score(N, test),
+        "knn": t.score(K, test),
+        "stacked": t.score(S, test),
+        "blend_loss": t.score((1 - a_loss) * N + a_loss * K, test),
+        "blend_temperature": t.score((1 - a_temp) * M + a_temp * K, test),
+        "blend_metric": t.score((1 - a_score) * N + a_score * K, test),
+        "blend_gated": t.score((1 - a_gated) * N + a_gated * K, test),
+        "blend_temperature_gated": t.score((1 - a_tgated) * M + a_tgated * K, test),
+        "oof_temperature": t.score(
+            (1 - a_oof) * (_tempered(N, temp_oof) if t.classif else N) + a_oof * K, test
+        ),
+        "oof_temperature_gated": t.score(
+            (1 - a_oof_gated) * (_tempered(N, temp_oof) if t.classif else N)
+            + a_oof_gated * K,
+            test,
+        ),
+    }
+    return {
+        "name": ds.name,
+        "fold": k,
+        "rows": len(train),
+        "seconds": time.perf_counter() - start,
+        "scores": scores,
+        "a": {
+            "loss": a_loss,
+            "temperature": a_temp,
+            "T": temp,
+            "score": a_score,
+            "oof": a_oof,
+            "T_oof": float(temp_oof),
+            "oof_gate": bool(open_gate),
+        },  # fmt: skip
+        "held_out_loss": held_loss,
+    }
+
+
+def run(names):
+    """Every fold of ``names``; one JSON line each."""
+    for name in names:
+        ds = tabular_data.DATASETS[name]
+        X, y = ds.load()
+        for k, (train, test) in enumerate(tabular._folds(ds.task, X, y)):
+            print(json.dumps(fold_scores(ds, X, y, k, train, test)), flush=True)
+
+
+def summary(lines):
+    """Per-table means of every variant and each variant's mean change."""
+    fits = [json.loads(line) for line in lines if line.strip()]
+    by_table = {}
+    for fit in fits:
+        by_table.setdefault(fit["name"], []).append(fit)
+    rows, changes = [], {v: [] for v in VARIANTS[1:]}
+    for name, folds in by_table.items():
+        mean = {v: float(np.mean([f["scores"][v] for f in folds])) for v in VARIANTS}
+        for v in VARIANTS[1:]:
+            changes[v].append(mean[v] - mean["base"])
+        a = np.mean([f["a"]["loss"] for f in folds])
+        rows.append(
+            [name, str(len(folds)), *(f"{mean[v]:.4f}" for v in VARIANTS), f"{a:.2f}"]
+        )
+    table = benchlib.markdown(["table", "folds", *VARIANTS, "mean a (loss)"], rows)
+    lines = [table, ""]
+    for v in VARIANTS[1:]:
+        c = np.array(changes[v])
+        lines.append(
+            f"{v}: mean change {c.mean():+.4f} over {len(c)} tables; "
+            f"below base by more than 0.005 on {int((c < -0.005).sum())}, "
+            f"worst {c.min():+.4f}, best {c.max():+.4f}"
+        )
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    return benchlib.sweep_main(__doc__, run, summary, tabular_data.DATASETS, argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
