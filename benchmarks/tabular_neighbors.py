@@ -43,7 +43,9 @@ The distance columns are each numeric column (robust-scaled, clipped to
 [-5, 5], median for missing values, plus a missing flag where it had any) and
 a one-hot column for each of a categorical column's 64 most frequent levels,
 all standardised.  ``--summary FILE`` reads the lines back and prints the
-per-table means and each variant's mean change.  Run it as::
+per-table means and each variant's mean change, with ``by_size``: the
+out-of-fold choice on fits that ``n_cv='auto'`` cross-fits (2,000 rows or
+fewer), the one held-out fifth above.  Run it as::
 
     for k in 0 1; do env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE \\
         OPENBLAS_NUM_THREADS=1 python benchmarks/tabular_neighbors.py \\
@@ -319,24 +321,37 @@ def run(names):
             print(json.dumps(fold_scores(ds, X, y, k, train, test)), flush=True)
 
 
+def _by_size(fit):
+    """The score of the blend that fits the tabular pair's own validation:
+    out-of-fold outputs where ``n_cv='auto'`` cross-fits (their members'
+    folds), the one held-out split elsewhere."""
+    from sknn._tabular_base import cross_fit_members
+
+    bagged = cross_fit_members(fit["rows"]) > 1
+    return fit["scores"]["oof_temperature" if bagged else "blend_temperature"]
+
+
 def summary(lines):
-    """Per-table means of every variant and each variant's mean change."""
+    """Per-table means of every variant (and of ``by_size``, see
+    :func:`_by_size`) and each variant's mean change."""
     fits = [json.loads(line) for line in lines if line.strip()]
+    for fit in fits:
+        fit["scores"]["by_size"] = _by_size(fit)
+    variants = (*VARIANTS, "by_size")
     by_table = {}
     for fit in fits:
         by_table.setdefault(fit["name"], []).append(fit)
-    rows, changes = [], {v: [] for v in VARIANTS[1:]}
+    rows, changes = [], {v: [] for v in variants[1:]}
     for name, folds in by_table.items():
-        mean = {v: float(np.mean([f["scores"][v] for f in folds])) for v in VARIANTS}
-        for v in VARIANTS[1:]:
+        mean = {v: float(np.mean([f["scores"][v] for f in folds])) for v in variants}
+        for v in variants[1:]:
             changes[v].append(mean[v] - mean["base"])
-        a = np.mean([f["a"]["loss"] for f in folds])
-        rows.append(
-            [name, str(len(folds)), *(f"{mean[v]:.4f}" for v in VARIANTS), f"{a:.2f}"]
-        )
-    table = benchlib.markdown(["table", "folds", *VARIANTS, "mean a (loss)"], rows)
+        a = np.mean([f["a"]["oof"] for f in folds])
+        cells = [f"{mean[v]:.4f}" for v in variants]
+        rows.append([name, str(len(folds)), *cells, f"{a:.2f}"])
+    table = benchlib.markdown(["table", "folds", *variants, "mean a (oof)"], rows)
     lines = [table, ""]
-    for v in VARIANTS[1:]:
+    for v in variants[1:]:
         c = np.array(changes[v])
         lines.append(
             f"{v}: mean change {c.mean():+.4f} over {len(c)} tables; "

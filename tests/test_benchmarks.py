@@ -497,25 +497,29 @@ def test_tabular_stop_finds_the_stop_and_what_it_cuts():
 def test_neighbors_summary_means_the_folds_and_counts_the_losses():
     bench = _load("tabular_neighbors")
 
-    def line(name, fold, base, other):
+    def line(name, fold, base, other, rows=500):
         scores = dict.fromkeys(bench.VARIANTS, other)
-        scores["base"] = base
+        scores.update(base=base, oof_temperature=other + 0.01)
+        a = {"oof": 0.5}
         return json.dumps(
-            {"name": name, "fold": fold, "scores": scores, "a": {"loss": 0.5}}
+            {"name": name, "fold": fold, "rows": rows, "scores": scores, "a": a}
         )
 
     lines = [
         line("a", 0, 0.70, 0.74),
         line("a", 1, 0.72, 0.76),
-        line("b", 0, 0.9, 0.89),
+        line("b", 0, 0.9, 0.89, rows=3000),
     ]
     out = bench.summary(lines)
     assert "| a | 2 | 0.7100 | 0.7500 |" in out
-    # a: +0.04, b: -0.01 -> mean +0.015; b is not more than 0.005 below...
+    # a: +0.04, b: -0.01 -> mean +0.015, one table more than 0.005 below
     assert (
         "knn: mean change +0.0150 over 2 tables; below base by more than 0.005 on 1"
         in out
     )
+    # by size: the out-of-fold blend on a's 500 rows (+0.05), the held-out
+    # fifth's on b's 3,000 (-0.01)
+    assert "by_size: mean change +0.0200 over 2 tables" in out
 
 
 def test_neighbors_distance_columns():
