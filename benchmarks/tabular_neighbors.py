@@ -37,7 +37,13 @@ script prints one JSON line with the test scores of:
   training row instead of one fifth: 5 folds of the training rows, each
   fold's network fitted on the other four with the fold as its validation
   rows (``n_cv=1`` with ``X_val``/``y_val``, what a cross-fitted member of
-  ``n_cv=5`` does), and each fold's metric on the other four.
+  ``n_cv=5`` does), and each fold's metric on the other four;
+- ``oof_significant``: ``oof_temperature`` where the blend lowers the
+  out-of-fold loss by more than two standard errors of the rows' paired
+  loss differences, the temperature-scaled model alone elsewhere;
+- ``oof_metric``: ``a`` chosen by the benchmark's own score out of fold.
+
+``--queries N`` sets the query rows of each metric's fit (default 1,000).
 
 The distance columns are each numeric column (robust-scaled, clipped to
 [-5, 5], median for missing values, plus a missing flag where it had any) and
@@ -81,7 +87,11 @@ VARIANTS = (
     "blend_temperature_gated",
     "oof_temperature",
     "oof_temperature_gated",
+    "oof_significant",
+    "oof_metric",
 )
+N_QUERIES = 1000
+"""Query rows of each metric's fit (``--queries``)."""
 TOP_LEVELS = 64
 CLIP = 5.0
 GRID = np.linspace(0.0, 1.0, 21)
@@ -150,11 +160,14 @@ class _Task:
             return P
         return ((model.predict(X) - self.mu) / self.sd)[:, None]
 
-    def loss(self, P, rows):
+    def row_losses(self, P, rows):
         if self.classif:
             p = P[np.arange(len(rows)), self.y[rows]]
-            return -np.mean(np.log(np.clip(p, 1e-12, None)))
-        return np.mean((P[:, 0] - (self.y[rows] - self.mu) / self.sd) ** 2)
+            return -np.log(np.clip(p, 1e-12, None))
+        return (P[:, 0] - (self.y[rows] - self.mu) / self.sd) ** 2
+
+    def loss(self, P, rows):
+        return np.mean(self.row_losses(P, rows))
 
     def score(self, P, rows):
         from sklearn.metrics import accuracy_score, r2_score, roc_auc_score
@@ -175,6 +188,9 @@ class _TaskRows:
     def loss(self, P, rows):
         return self.t.loss(P, self.train[rows])
 
+    def row_losses(self, P, rows):
+        return self.t.row_losses(P, self.train[rows])
+
     def score(self, P, rows):
         return self.t.score(P, self.train[rows])
 
@@ -194,7 +210,7 @@ def _neighbours(t, X, train, test, seed, leave_one_out=False):
     A, B = distance_columns(X.iloc[train], X.iloc[test])
     Y = t.targets(train)
     kind = "labels" if t.classif else "values"
-    w = fit_metric(A, Y, kind, np.random.default_rng(seed))
+    w = fit_metric(A, Y, kind, np.random.default_rng(seed), n_queries=N_QUERIES)
     out = neighbor_average(A, Y, w, B)
     if not leave_one_out:
         return out
@@ -265,6 +281,12 @@ def fold_scores(ds, X, y, k, train, test):
     M_oof = _tempered(N_oof, temp_oof) if t.classif else N_oof
     open_gate = t_rows.loss(K_oof, rows) < t_rows.loss(M_oof, rows)
     a_oof_gated = a_oof if open_gate else 0.0
+    gain = t_rows.row_losses(M_oof, rows) - t_rows.row_losses(
+        (1 - a_oof) * M_oof + a_oof * K_oof, rows
+    )
+    significant = gain.mean() > 2.0 * gain.std() / np.sqrt(len(gain))
+    a_oof_sig = a_oof if significant else 0.0
+    a_oof_score = _blend_weights(t_rows, N_oof, K_oof, rows)[2]
     K, loo = _neighbours(t, X, train, test, k, leave_one_out=True)
     model = _fit(ds.task, k, X.iloc[train], y.iloc[train])
     N = t.outputs(model, X.iloc[test])
@@ -292,6 +314,12 @@ def fold_scores(ds, X, y, k, train, test):
             + a_oof_gated * K,
             test,
         ),
+        "oof_significant": t.score(
+            (1 - a_oof_sig) * (_tempered(N, temp_oof) if t.classif else N)
+            + a_oof_sig * K,
+            test,
+        ),
+        "oof_metric": t.score((1 - a_oof_score) * N + a_oof_score * K, test),
     }
     return {
         "name": ds.name,
@@ -337,7 +365,9 @@ def summary(lines):
     fits = [json.loads(line) for line in lines if line.strip()]
     for fit in fits:
         fit["scores"]["by_size"] = _by_size(fit)
-    variants = (*VARIANTS, "by_size")
+    # the variants every line has (lines of an older run may lack some)
+    present = [v for v in VARIANTS if all(v in f["scores"] for f in fits)]
+    variants = (*present, "by_size")
     by_table = {}
     for fit in fits:
         by_table.setdefault(fit["name"], []).append(fit)
@@ -362,7 +392,14 @@ def summary(lines):
 
 
 def main(argv=None):
-    return benchlib.sweep_main(__doc__, run, summary, tabular_data.DATASETS, argv)
+    global N_QUERIES
+    import argparse
+
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument("--queries", type=benchlib.positive_int, default=N_QUERIES)
+    known, rest = parser.parse_known_args(argv)
+    N_QUERIES = known.queries
+    return benchlib.sweep_main(__doc__, run, summary, tabular_data.DATASETS, rest)
 
 
 if __name__ == "__main__":
