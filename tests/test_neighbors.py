@@ -93,6 +93,17 @@ def test_fit_metric_degenerate_inputs():
     )
 
 
+def test_leave_one_out_needs_two_candidates():
+    with pytest.raises(ValueError, match="at least 2 candidates, got 1"):
+        neighbor_average(
+            np.ones((1, 2)),
+            np.ones((1, 1)),
+            np.ones(2),
+            np.ones((1, 2)),
+            exclude=np.zeros(1, dtype=int),
+        )
+
+
 def test_unknown_kind():
     _, X, Y = _problem("values")
     with pytest.raises(ValueError, match="kind must be one of"):

@@ -11,9 +11,10 @@ averaged targets (``kind='values'``).  A feature whose differences do not
 predict the target is scaled down, and one that separates units sharing an
 outcome is scaled up, so the metric finds which columns to match on.
 
-Everything here is dense NumPy over whole blocks of rows: a step of the
-metric's fit costs about ``3 * n_queries * n_candidates * n_features``
-multiply-adds and ``n_queries * n_candidates`` exponentials.
+Everything here is dense NumPy over whole blocks of rows: an evaluation of
+the loss and its gradient costs two products of ``n_queries * n_candidates
+* n_features`` multiply-adds, ``n_queries * n_candidates`` exponentials and
+a few passes over that matrix.
 """
 
 from __future__ import annotations
@@ -158,6 +159,10 @@ def neighbor_average(Xc, Yc, weights, Xq, exclude=None, block=2048):
     -------
     ndarray of shape (n_queries, k)
     """
+    if exclude is not None and Xc.shape[0] < 2:
+        raise ValueError(
+            f"Leave-one-out averages need at least 2 candidates, got {Xc.shape[0]}."
+        )
     root = np.sqrt(weights)
     Zc = Xc * root
     out = np.empty((Xq.shape[0], Yc.shape[1]))
