@@ -277,7 +277,7 @@ def fold_scores(ds, X, y, k, train, test):
     N_oof, K_oof = _out_of_fold(t, ds, X, y, k, train)
     rows = np.arange(len(train))
     t_rows = _TaskRows(t, train)
-    _, (a_oof, temp_oof), _ = _blend_weights(t_rows, N_oof, K_oof, rows)
+    _, (a_oof, temp_oof), a_oof_score = _blend_weights(t_rows, N_oof, K_oof, rows)
     M_oof = _tempered(N_oof, temp_oof) if t.classif else N_oof
     open_gate = t_rows.loss(K_oof, rows) < t_rows.loss(M_oof, rows)
     a_oof_gated = a_oof if open_gate else 0.0
@@ -286,11 +286,11 @@ def fold_scores(ds, X, y, k, train, test):
     )
     significant = gain.mean() > 2.0 * gain.std() / np.sqrt(len(gain))
     a_oof_sig = a_oof if significant else 0.0
-    a_oof_score = _blend_weights(t_rows, N_oof, K_oof, rows)[2]
     K, loo = _neighbours(t, X, train, test, k, leave_one_out=True)
     model = _fit(ds.task, k, X.iloc[train], y.iloc[train])
     N = t.outputs(model, X.iloc[test])
     M = _tempered(N, temp) if t.classif else N
+    M_oof_test = _tempered(N, temp_oof) if t.classif else N
     # stacked: the neighbour averages as columns
     keep = slice(1, None) if t.classif else slice(None)
     X_train, X_test = X.iloc[train].copy(), X.iloc[test].copy()
@@ -306,19 +306,11 @@ def fold_scores(ds, X, y, k, train, test):
         "blend_metric": t.score((1 - a_score) * N + a_score * K, test),
         "blend_gated": t.score((1 - a_gated) * N + a_gated * K, test),
         "blend_temperature_gated": t.score((1 - a_tgated) * M + a_tgated * K, test),
-        "oof_temperature": t.score(
-            (1 - a_oof) * (_tempered(N, temp_oof) if t.classif else N) + a_oof * K, test
-        ),
+        "oof_temperature": t.score((1 - a_oof) * M_oof_test + a_oof * K, test),
         "oof_temperature_gated": t.score(
-            (1 - a_oof_gated) * (_tempered(N, temp_oof) if t.classif else N)
-            + a_oof_gated * K,
-            test,
+            (1 - a_oof_gated) * M_oof_test + a_oof_gated * K, test
         ),
-        "oof_significant": t.score(
-            (1 - a_oof_sig) * (_tempered(N, temp_oof) if t.classif else N)
-            + a_oof_sig * K,
-            test,
-        ),
+        "oof_significant": t.score((1 - a_oof_sig) * M_oof_test + a_oof_sig * K, test),
         "oof_metric": t.score((1 - a_oof_score) * N + a_oof_score * K, test),
     }
     return {
