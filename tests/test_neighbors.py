@@ -36,6 +36,25 @@ def test_gradient_matches_finite_differences(kind, self_excluded):
     np.testing.assert_allclose(grad, numeric, rtol=1e-5, atol=1e-9)
 
 
+@pytest.mark.parametrize("kind", ["labels", "values"])
+def test_blocks_and_float32_give_the_same_loss(kind):
+    """The loss is summed over blocks of queries: any block size gives the
+    same loss and gradient; float32 rows agree with float64's closely."""
+    rng, X, Y = _problem(kind, n=50)
+    queries = np.arange(0, 50, 2)
+    theta = rng.normal(-1.0, 0.5, X.shape[1])
+    args = (X[queries], Y[queries], X, Y, queries, kind)
+    whole = metric_loss(theta, *args, block=1000)
+    for block in (1, 7, 25):
+        loss, grad = metric_loss(theta, *args, block=block)
+        np.testing.assert_allclose(loss, whole[0], rtol=1e-12)
+        np.testing.assert_allclose(grad, whole[1], rtol=1e-10, atol=1e-14)
+    X32 = X.astype(np.float32)
+    loss, grad = metric_loss(theta, X32[queries], Y[queries], X32, Y, queries, kind)
+    np.testing.assert_allclose(loss, whole[0], rtol=1e-5)
+    np.testing.assert_allclose(grad, whole[1], rtol=1e-3, atol=1e-6)
+
+
 def test_average_leaves_each_row_out():
     rng, X, Y = _problem("values", n=30)
     w = np.full(X.shape[1], 0.5)
