@@ -1,7 +1,7 @@
 """Soft nearest neighbours under a learned metric, beside the tabular model.
 
-A measurement of a candidate building block for issue 23, not a package
-default: ``sknn._core.neighbors`` learns a diagonal metric by neighbourhood
+The measurements behind the tabular pair's ``neighbors='auto'`` (issue 23):
+``sknn._core.neighbors`` learns a diagonal metric by neighbourhood
 components analysis (the leave-one-out loss of a softmax-weighted neighbour
 average) and averages the training targets of each row's neighbours under it.
 On ``openintro/resume`` such an average recalls the job ad behind a résumé
@@ -12,7 +12,8 @@ For every dataset of ``tabular_data.py`` and each fold of ``tabular.py``'s
 3-fold cross-validation (fold ``k``'s models get ``random_state=k``), the
 script prints one JSON line with the test scores of:
 
-- ``base``: the tabular model with its defaults;
+- ``base``: the tabular model with its defaults but ``neighbors=False``
+  (the network alone; every variant blends or stacks against it);
 - ``knn``: the neighbour average alone (metric learned on the training rows,
   every training row a candidate);
 - ``stacked``: the tabular model with the training rows' leave-one-out
@@ -42,6 +43,16 @@ script prints one JSON line with the test scores of:
   out-of-fold loss by more than two standard errors of the rows' paired
   loss differences, the temperature-scaled model alone elsewhere;
 - ``oof_metric``: ``a`` chosen by the benchmark's own score out of fold.
+- ``shared_oof``: what an estimator can do after one fit of its own: one
+  metric on every training row (the one ``knn`` uses), its leave-one-out
+  averages of the training rows as the neighbours' out-of-fold outputs, and
+  the networks' out-of-fold outputs above; temperature and ``a`` by loss;
+- ``shared_held``: the same with the network's outputs on the held-out
+  fifth (a network with one validation split) and those rows'
+  leave-one-out averages;
+- ``shared_oof_significant`` and ``shared_held_significant``: the two above
+  where the blend lowers the loss on the rows it was chosen on by more than
+  two standard errors of the paired differences, the model alone elsewhere.
 
 ``--queries N`` sets the query rows of each metric's fit (default 1,000).
 
@@ -89,6 +100,10 @@ VARIANTS = (
     "oof_temperature_gated",
     "oof_significant",
     "oof_metric",
+    "shared_oof",
+    "shared_oof_significant",
+    "shared_held",
+    "shared_held_significant",
 )
 N_QUERIES = 1000
 """Query rows of each metric's fit (``--queries``)."""
@@ -218,7 +233,10 @@ def _neighbours(t, X, train, test, seed, leave_one_out=False):
 
 
 def _fit(task, seed, X, y, overrides=None, **fit_params):
-    model = tabular.make_model("tabular", task, seed, overrides or {}, False)
+    """The tabular model without its own neighbour blend (``base`` is the
+    network alone, as every blend here is measured against it)."""
+    overrides = {"neighbors": False, **(overrides or {})}
+    model = tabular.make_model("tabular", task, seed, overrides, False)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return model.fit(X, y, **fit_params)
@@ -259,6 +277,13 @@ def _blend_weights(t, N, K, rows):
     return float(by_loss), (float(by_temp), float(temp)), float(by_score)
 
 
+def _significant(t, M, K, a, rows):
+    """``a`` where ``(1 - a) * M + a * K`` lowers the loss on ``rows`` by more
+    than two standard errors of the rows' paired differences, else 0."""
+    gain = t.row_losses(M, rows) - t.row_losses((1 - a) * M + a * K, rows)
+    return a if gain.mean() > 2.0 * gain.std() / np.sqrt(len(gain)) else 0.0
+
+
 def fold_scores(ds, X, y, k, train, test):
     """One fold's scores of every variant (and the blends' choices)."""
     t = _Task(ds.task, y)
@@ -267,7 +292,7 @@ def fold_scores(ds, X, y, k, train, test):
     # the blend's choice: model and metric on four fifths, scored on a fifth
     order = np.random.default_rng(k).permutation(train)
     held, inner = order[: len(train) // 5], order[len(train) // 5 :]
-    N = t.outputs(_fit(ds.task, k, X.iloc[inner], y.iloc[inner]), X.iloc[held])
+    N = N_held = t.outputs(_fit(ds.task, k, X.iloc[inner], y.iloc[inner]), X.iloc[held])
     K = _neighbours(t, X, inner, held, k)
     a_loss, (a_temp, temp), a_score = _blend_weights(t, N, K, held)
     held_loss = {"model": float(t.loss(N, held)), "knn": float(t.loss(K, held))}
@@ -281,12 +306,18 @@ def fold_scores(ds, X, y, k, train, test):
     M_oof = _tempered(N_oof, temp_oof) if t.classif else N_oof
     open_gate = t_rows.loss(K_oof, rows) < t_rows.loss(M_oof, rows)
     a_oof_gated = a_oof if open_gate else 0.0
-    gain = t_rows.row_losses(M_oof, rows) - t_rows.row_losses(
-        (1 - a_oof) * M_oof + a_oof * K_oof, rows
-    )
-    significant = gain.mean() > 2.0 * gain.std() / np.sqrt(len(gain))
-    a_oof_sig = a_oof if significant else 0.0
+    a_oof_sig = _significant(t_rows, M_oof, K_oof, a_oof, rows)
+    metric_start = time.perf_counter()
     K, loo = _neighbours(t, X, train, test, k, leave_one_out=True)
+    metric_seconds = time.perf_counter() - metric_start
+    # the estimators' recipe: that one metric's leave-one-out averages
+    _, (a_sh, T_sh), _ = _blend_weights(t_rows, N_oof, loo, rows)
+    M_sh = _tempered(N_oof, T_sh) if t.classif else N_oof
+    a_sh_sig = _significant(t_rows, M_sh, loo, a_sh, rows)
+    held_pos = np.searchsorted(train, held)  # ``train`` is sorted
+    _, (a_hd, T_hd), _ = _blend_weights(t, N_held, loo[held_pos], held)
+    M_hd = _tempered(N_held, T_hd) if t.classif else N_held
+    a_hd_sig = _significant(t, M_hd, loo[held_pos], a_hd, held)
     model = _fit(ds.task, k, X.iloc[train], y.iloc[train])
     N = t.outputs(model, X.iloc[test])
     M = _tempered(N, temp) if t.classif else N
@@ -313,6 +344,14 @@ def fold_scores(ds, X, y, k, train, test):
         "oof_significant": t.score((1 - a_oof_sig) * M_oof_test + a_oof_sig * K, test),
         "oof_metric": t.score((1 - a_oof_score) * N + a_oof_score * K, test),
     }
+    for name, a, T in (
+        ("shared_oof", a_sh, T_sh),
+        ("shared_oof_significant", a_sh_sig, T_sh),
+        ("shared_held", a_hd, T_hd),
+        ("shared_held_significant", a_hd_sig, T_hd),
+    ):
+        M = _tempered(N, T) if t.classif else N
+        scores[name] = t.score((1 - a) * M + a * K, test)
     return {
         "name": ds.name,
         "fold": k,
@@ -327,7 +366,12 @@ def fold_scores(ds, X, y, k, train, test):
             "oof": a_oof,
             "T_oof": float(temp_oof),
             "oof_gate": bool(open_gate),
+            "shared_oof": a_sh,
+            "T_shared_oof": float(T_sh),
+            "shared_held": a_hd,
+            "T_shared_held": float(T_hd),
         },  # fmt: skip
+        "metric_seconds": metric_seconds,
         "held_out_loss": held_loss,
     }
 
@@ -351,6 +395,14 @@ def _by_size(fit):
     return fit["scores"]["oof_temperature" if bagged else "blend_temperature"]
 
 
+def _by_size_shared(fit, significant=False):
+    """:func:`_by_size` for the one-metric recipe (``shared_*``)."""
+    from sknn._tabular_base import cross_fit_members
+
+    name = "shared_oof" if cross_fit_members(fit["rows"]) > 1 else "shared_held"
+    return fit["scores"][name + ("_significant" if significant else "")]
+
+
 def summary(lines):
     """Per-table means of every variant (and of ``by_size``, see
     :func:`_by_size`) and each variant's mean change."""
@@ -360,6 +412,11 @@ def summary(lines):
     # the variants every line has (lines of an older run may lack some)
     present = [v for v in VARIANTS if all(v in f["scores"] for f in fits)]
     variants = (*present, "by_size")
+    if "shared_oof" in present:
+        for fit in fits:
+            fit["scores"]["by_size_shared"] = _by_size_shared(fit)
+            fit["scores"]["by_size_shared_significant"] = _by_size_shared(fit, True)
+        variants += ("by_size_shared", "by_size_shared_significant")
     by_table = {}
     for fit in fits:
         by_table.setdefault(fit["name"], []).append(fit)

@@ -522,6 +522,49 @@ def test_neighbors_summary_means_the_folds_and_counts_the_losses():
     assert "by_size: mean change +0.0200 over 2 tables" in out
 
 
+def test_neighbors_summary_by_size_of_the_one_metric_recipe():
+    bench = _load("tabular_neighbors")
+
+    def line(name, rows, shared_oof, shared_held):
+        scores = dict.fromkeys(bench.VARIANTS, 0.5)
+        scores.update(
+            shared_oof=shared_oof,
+            shared_held=shared_held,
+            shared_oof_significant=0.6,
+            shared_held_significant=0.4,
+        )
+        return json.dumps(
+            {"name": name, "fold": 0, "rows": rows, "scores": scores, "a": {"oof": 0}}
+        )
+
+    out = bench.summary([line("a", 500, 0.52, 0.45), line("b", 3000, 0.45, 0.53)])
+    # a (500 rows, cross-fitted) takes shared_oof, b (3,000) shared_held
+    assert "by_size_shared: mean change +0.0250 over 2 tables" in out
+    # a's significant out-of-fold +0.1, b's significant held-out -0.1
+    assert "by_size_shared_significant: mean change +0.0000 over 2 tables" in out
+    # a line of an older run lacks the shared variants: no column for them
+    old = json.loads(line("a", 500, 0.52, 0.45))
+    for name in list(old["scores"]):
+        if name.startswith("shared"):
+            del old["scores"][name]
+    assert "by_size_shared" not in bench.summary([json.dumps(old)])
+
+
+def test_neighbors_significant_blend():
+    bench = _load("tabular_neighbors")
+
+    class Losses:  # squared error of one column against zero targets
+        def row_losses(self, P, rows):
+            return P[rows, 0] ** 2
+
+    M = np.full((100, 1), 1.0)
+    good = np.zeros((100, 1))  # the blend halves every row's error
+    assert bench._significant(Losses(), M, good, 0.5, np.arange(100)) == 0.5
+    noisy = np.where(np.arange(100)[:, None] % 2 == 0, 0.0, 1.9)
+    # blended errors 0.25 and 2.1025 alternate: mean gain -0.18, no blend
+    assert bench._significant(Losses(), M, noisy, 0.5, np.arange(100)) == 0.0
+
+
 def test_neighbors_distance_columns():
     import pandas as pd
 
