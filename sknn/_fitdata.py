@@ -303,6 +303,9 @@ class TrainData:
         The raw labels or targets (for scorers and stratification).
     X_val, Y_val, sample_weight_val, y_val
         The same for the validation rows; all None without validation.
+    rows : ndarray of int or None
+        After :meth:`split`, the indices of the training rows among the
+        rows split; None otherwise.
     """
 
     X: object
@@ -313,6 +316,7 @@ class TrainData:
     Y_val: object = None
     sample_weight_val: object = None
     y_val: object = None
+    rows: object = None
 
     @property
     def validating(self):
@@ -326,6 +330,7 @@ class TrainData:
             take_rows(self.y, train),
             *(take_rows(a, val) for a in (self.X, self.Y, self.sample_weight)),
             take_rows(self.y, val),
+            np.asarray(train),
         )
 
     def to_device(self, backend, dtype):
@@ -337,7 +342,7 @@ class TrainData:
         def move(name, a):
             # the raw training labels stay on the host: they served the
             # split and the class weights, which are done
-            if a is None or name == "y" or is_device_array(a):
+            if a is None or name in ("y", "rows") or is_device_array(a):
                 return a
             a = np.ascontiguousarray(a, dtype=dtype if name in floats else None)
             return backend.asarray(a)

@@ -15,6 +15,11 @@ missing value.  Then:
 - the network, one emitter per core layer type (:data:`_LAYERS`);
 - the output activation of the loss (:data:`_OUTPUTS`: softmax, or ``exp``
   for the log-link regression losses);
+- the neighbour blend (``neighbors``) when the fit kept one: the distance
+  columns gathered from the encoded row (code columns compared with their
+  kept codes), scaled, a softmax over the candidates of
+  ``2 zq.zc - |zc|^2`` times their targets, mixed with the tempered
+  probabilities (or the predictions);
 - the output: probabilities (the mean over an ensemble's members) and the
   label of the largest, or the regression targets scaled back.
 
@@ -347,14 +352,49 @@ def _output(g, name, z):
 
 def _network_output(g, model, x):
     """The output activations, averaged over cross-fitted networks (``n_cv >
-    1``: one row of ``_params`` each)."""
+    1``: one row of ``_params`` each), blended with the neighbours when the
+    fit kept a blend."""
     params = np.asarray(model._params)
     if params.ndim == 1:
-        return _one_network(g, model._net, params, x)
-    total = _one_network(g, model._net, params[0], x)
-    for member in params[1:]:
-        total = g.node("Add", [total, _one_network(g, model._net, member, x)], "sum")
-    return g.node("Mul", [total, g.const(np.asarray(1.0 / len(params)))], "mean")
+        out = _one_network(g, model._net, params, x)
+    else:
+        out = _one_network(g, model._net, params[0], x)
+        for member in params[1:]:
+            out = g.node("Add", [out, _one_network(g, model._net, member, x)], "sum")
+        out = g.node("Mul", [out, g.const(np.asarray(1.0 / len(params)))], "mean")
+    blend = model.__dict__.get("_neighbor_blend")
+    if blend is None:
+        return out
+    return _blend(g, blend, model._neighbor_columns, x, out)
+
+
+def _blend(g, blend, columns, x, out):
+    """:class:`~sknn._core.neighbors.NeighborBlend` of the outputs ``out``,
+    the distance columns read from the encoded rows ``x``."""
+    parts = []
+    if columns.dense_.size:
+        parts.append(g.columns(x, columns.dense_.tolist()))
+    for j, codes in zip(columns.code_columns_, columns.codes_):
+        same = g.node("Equal", [g.columns(x, [int(j)]), g.const(codes[None, :])])
+        parts.append(g.to_float(same))
+    # the scaled distance columns, doubled: 2 zq
+    scale = 2.0 * np.sqrt(blend.scales) / columns.scale_
+    zq2 = g.node("Mul", [g.concat(parts), g.const(scale[None, :])], "zq2")
+    Zc = blend.candidates * np.sqrt(blend.scales)
+    logits = g.node("MatMul", [zq2, g.const(Zc.T)], "cross")
+    logits = g.node("Sub", [logits, g.const((Zc * Zc).sum(axis=1)[None, :])], "logits")
+    near = g.node("Softmax", [logits], "near", axis=1)
+    average = g.node("MatMul", [near, g.const(blend.targets)], "average")
+    if blend.kind == "labels":
+        floor = g.const(np.asarray(1e-12))
+        log_p = g.node("Log", [g.node("Max", [out, floor], "p")], "log_p")
+        scaled = g.node("Mul", [log_p, g.const(np.asarray(1.0 / blend.temperature))])
+        out = g.node("Softmax", [scaled], "tempered", axis=1)
+    if blend.weight == 0:
+        return out
+    keep = g.node("Mul", [out, g.const(np.asarray(1.0 - blend.weight))], "keep")
+    mix = g.node("Mul", [average, g.const(np.asarray(blend.weight))], "mix")
+    return g.node("Add", [keep, mix], "blend")
 
 
 def _one_network(g, net, params, x):

@@ -16,11 +16,17 @@ runs.  Call order of :meth:`_TrainingPipeline._fit`::
     the pair's data-dependent initialisation        (_data_init)
     to X's device (array-API inputs)
     one solver call, then the Solution onto the fitted attributes
+    the pair's blend, chosen on the held-out rows    (_fit_blend)
 
 A pair whose ``_cross_fit_splits()`` is above 1 (the tabular pair's
 ``n_cv``) cross-fits instead of splitting: one network per fold, each
 initialised, trained and validated as above on its folds, the members'
 weights kept together and their attributes summarised (``_fit_members``).
+
+A pair whose ``_blend_wanted()`` is True gets, after training, the network's
+outputs on every held-out set (each member's fold, or the validation rows)
+beside the rows that network trained on, and learns from them what it blends
+with the network's outputs (``_fit_blend``: the tabular pair's neighbours).
 
 The services of a fit are written here once and so exist for both pairs:
 ``warm_start`` and ``partial_fit``, ``callbacks``, ``progress_bar``,
@@ -62,6 +68,15 @@ from ._fitdata import (
 )
 
 __all__ = ["_TrainingPipeline", "validation_metric"]
+
+
+def _host_data(data, held_out):
+    """The rows and targets of ``data`` on the host (a blend's candidates),
+    or None without held-out sets (no blend: nothing is copied)."""
+    if not held_out:
+        return None
+    return replace(data, X=to_host(data.X), Y=to_host(data.Y))
+
 
 _PREDICT_CHUNK = 8192
 """Rows per forward pass when scoring or predicting many rows."""
@@ -252,6 +267,18 @@ class _TrainingPipeline:
         """The flat weights that :meth:`_keep_params` kept."""
         raise NotImplementedError
 
+    def _blend_wanted(self, n_samples, incremental):
+        """Whether this fit of ``n_samples`` rows learns a blend with the
+        network's held-out outputs (none by default)."""
+        return False
+
+    def _fit_blend(self, data, held_out):
+        """Learn the blend from ``data`` (the rows of the fit, host arrays)
+        and ``held_out``: ``(rows, X, Y, sample_weight, outputs)`` per held-out
+        set, ``rows`` the indices of ``data``'s rows its network trained on
+        (empty, with ``data`` None: no held-out rows, no blend).  Called at
+        the end of every fit; nothing by default."""
+
     def _solve(self, run):
         """Train ``run.params`` and set the fitted attributes."""
         self._solve_stochastic(run)
@@ -307,11 +334,14 @@ class _TrainingPipeline:
         n_members = self._cross_fit_splits(
             data.X.shape[0], given, continuing=incremental or not first_pass
         )
+        blend = self._blend_wanted(data.X.shape[0], incremental)
         if n_members > 1:
             run = _Run(net, None, data, rng, backend, False, callbacks, previous)
-            self._fit_members(run, n_members)
+            held_out = self._fit_members(run, n_members, blend)
+            self._fit_blend(_host_data(data, held_out), held_out)
             self._to_fit_namespace(backend)
             return self
+        full = data
         data = self._validation_split(
             data, X_val, y_val, sample_weight_val, rng, incremental
         )
@@ -320,19 +350,40 @@ class _TrainingPipeline:
         self._solve(
             _Run(net, params, data, rng, backend, incremental, callbacks, previous)
         )
+        held_out = []
+        if blend and data.validating:
+            # the rows the network trained on: the split's, or all of them
+            # beside given validation rows (which are then no candidates)
+            rows = data.rows if data.rows is not None else np.arange(data.X.shape[0])
+            held_out.append(self._held_out(net, data, rows))
+            full = data if data.rows is None else full
+        self._fit_blend(_host_data(full, held_out), held_out)
         self._to_fit_namespace(backend)
         return self
 
+    def _held_out(self, net, part, rows):
+        """``(rows, X, Y, sample_weight, outputs)`` of ``part``'s validation
+        rows, on the host, with the weights just kept (see ``_fit_blend``)."""
+        from ._core.backend import for_arrays
+
+        # on the host, where the blend is learned, whatever the fit's device
+        X, params = to_host(part.X_val), to_host(self._kept_params())
+        P = self._network_outputs(net, params, X, for_arrays(X))
+        return tuple(
+            to_host(a) for a in (rows, X, part.Y_val, part.sample_weight_val, P)
+        )
+
     # ------------------------------------------------------------ cross-fitting
-    def _fit_members(self, run, n_members):
+    def _fit_members(self, run, n_members, blend=False):
         """Cross-fitted bagging: one network per fold, trained on the other
         folds, its epoch chosen on its own fold (as a held-out split would
         choose it); the members' weights are kept together and the fitted
-        attributes summarise them (:meth:`_summarise_members`)."""
+        attributes summarise them (:meth:`_summarise_members`).  Returns the
+        members' held-out sets (see ``_fit_blend``) when ``blend``, else []."""
         data, rng = run.data, run.rng
         seed = int(rng.integers(np.iinfo(np.int32).max))
         labels, _ = self._stratify(data.Y, data.y)
-        members = []
+        members, held_out = [], []
         for train, val in cv_folds(data.X.shape[0], n_members, seed, to_host(labels)):
             part = data.split(train, val)
             part.check_validation_weights()
@@ -340,6 +391,8 @@ class _TrainingPipeline:
             self.n_iter_, self.t_, self._train_state = 0, 0, None
             self._data_init(run.net, params, part, rng)
             self._solve(replace(run, params=params, data=part))
+            if blend:
+                held_out.append(self._held_out(run.net, part, train))
             members.append(
                 {
                     "params": to_host(self._kept_params()),
@@ -349,6 +402,7 @@ class _TrainingPipeline:
         # the members' weights, one row each, on the host
         self._keep_params(run.net, np.stack([m.pop("params") for m in members]))
         self._summarise_members(members)
+        return held_out
 
     def _summarise_members(self, members):
         """The fitted attributes of a cross-fitted fit: per-epoch curves and

@@ -127,6 +127,25 @@ None, default='from_dtype'
         warm start of a fitted model), and neither can a model that 'auto'
         cross-fitted (fit with ``n_cv=1`` to continue it later).  Callbacks
         and the progress bar see each member's epochs in turn.
+    neighbors : bool or 'auto', default='auto'
+        Blend the network's outputs with soft nearest-neighbour averages of
+        the training targets: ``(1 - a) * p + a * k``, where ``k`` weighs
+        each row of the fit by ``exp(-d)`` for a weighted squared distance
+        ``d`` whose column weights are learned by neighbourhood components
+        analysis, and ``p`` are the network's probabilities at a
+        temperature (or its predictions).  The temperature and ``a`` are
+        chosen by the loss on held-out rows: each member's fold with
+        ``n_cv > 1`` (its neighbours from a metric and candidates without
+        that fold), else the validation split or ``X_val``.  Every row of
+        the fit is a candidate at prediction, so memory and prediction time
+        grow with the rows of the fit.  The neighbours recall units shared
+        by training and test rows (an employer, a household) that a smooth
+        network does not carve out (``docs/tabular.md``).  'auto': on up to
+        10,000 rows of the fit.  A fit without held-out rows
+        (``select_best=False``, a table too small to split, ``partial_fit``)
+        does not blend; the regressor blends only with
+        ``loss='squared_error'`` (the neighbours' average is a mean), and
+        True with another loss is an error.
     dropout : float or 'auto', default='auto'
         Dropout rate after each hidden layer.  'auto': 0.15 below 62,500
         rows of the fit, then none (on large tables dropout cost score and
@@ -229,6 +248,12 @@ None, default='from_dtype'
         The dropout rate (``dropout``, or its 'auto' value).
     n_cv_ : int
         Networks the last call trained (``n_cv``, or its 'auto' value).
+    neighbor_weight_ : float or None
+        The neighbours' weight ``a`` in the blend (``neighbors``); None when
+        the last call did not blend.
+    neighbor_temperature_ : float or None
+        The temperature of the network's probabilities in the blend; None
+        when the last call did not blend.
     max_iter_ : int
         Epochs the last call planned (``max_iter``, or its 'auto' value);
         ``partial_fit`` runs one, and schedules read this horizon.
@@ -292,6 +317,7 @@ None, default='from_dtype'
         parametrization="ntp",
         n_ensemble=1,
         n_cv="auto",
+        neighbors="auto",
         dropout="auto",
         dropout_schedule="flat_cos",
         learning_rate_init=0.01,
@@ -329,6 +355,7 @@ None, default='from_dtype'
         self.parametrization = parametrization
         self.n_ensemble = n_ensemble
         self.n_cv = n_cv
+        self.neighbors = neighbors
         self.dropout = dropout
         self.dropout_schedule = dropout_schedule
         self.learning_rate_init = learning_rate_init
@@ -433,10 +460,10 @@ class TabularMLPRegressor(RegressorMixin, _TabularRegressorTargets, _TabularBase
         The quantile that ``loss='quantile'`` estimates, in (0, 1).
     parametric_activation, feature_scale, numerical_embedding, n_frequencies, \
 n_bins, embedding_dim, categorical_features, max_onehot, categorical_embedding_dim, \
-target_encoding, parametrization, n_ensemble, n_cv, dropout, dropout_schedule, \
-learning_rate_init, learning_rate, beta_1, beta_2, weight_decay, batch_size, max_iter, \
-validation_fraction, select_best, n_iter_no_change, ema_decay, dtype, random_state, \
-verbose, warm_start, callbacks, progress_bar
+target_encoding, parametrization, n_ensemble, n_cv, neighbors, dropout, \
+dropout_schedule, learning_rate_init, learning_rate, beta_1, beta_2, weight_decay, \
+batch_size, max_iter, validation_fraction, select_best, n_iter_no_change, ema_decay, \
+dtype, random_state, verbose, warm_start, callbacks, progress_bar
         As in :class:`TabularMLPClassifier`; the best epoch is the one of
         lowest validation loss (``loss``), which ``verbose`` prints under the
         loss's name; a warm start keeps the target scaling too (so it keeps a
@@ -449,9 +476,11 @@ verbose, warm_start, callbacks, progress_bar
     is_categorical_ : ndarray of bool of shape (`n_features_in_`,)
     n_outputs_ : int
     n_iter_, hidden_layer_sizes_, target_encoding_, dropout_, n_cv_, max_iter_, \
-batch_size_, t_, loss_, loss_curve_, history_, best_epoch_, best_loss_
+batch_size_, t_, loss_, loss_curve_, history_, best_epoch_, best_loss_, \
+neighbor_weight_, neighbor_temperature_
         As in :class:`TabularMLPClassifier`; the losses are ``loss`` on the
-        scaled targets.
+        scaled targets, and the neighbours blend with the scaled predictions
+        (no temperature: ``neighbor_temperature_`` is None).
     validation_scores_ : list of float or None
         Negated validation loss (on scaled targets) of every epoch.
     best_validation_score_ : float or None
@@ -496,6 +525,7 @@ batch_size_, t_, loss_, loss_curve_, history_, best_epoch_, best_loss_
         parametrization="ntp",
         n_ensemble=1,
         n_cv="auto",
+        neighbors="auto",
         dropout="auto",
         dropout_schedule="flat_cos",
         learning_rate_init=0.01,
@@ -533,6 +563,7 @@ batch_size_, t_, loss_, loss_curve_, history_, best_epoch_, best_loss_
         self.parametrization = parametrization
         self.n_ensemble = n_ensemble
         self.n_cv = n_cv
+        self.neighbors = neighbors
         self.dropout = dropout
         self.dropout_schedule = dropout_schedule
         self.learning_rate_init = learning_rate_init

@@ -32,6 +32,7 @@ from ._fitdata import hidden_sizes, make_rng
 from ._persistence import _Persistent
 from ._pipeline import _TrainingPipeline
 from ._tabular_encode import TableEncoder, _is_dataframe
+from ._tabular_neighbors import NEIGHBOR_ROWS, DistanceColumns, fit_blend
 
 __all__ = ["_TabularBase"]
 
@@ -189,6 +190,7 @@ class _TabularBase(_TrainingPipeline, _Persistent, BaseEstimator):
         "parametrization": [StrOptions({"ntp", "standard"})],
         "n_ensemble": [Interval(Integral, 1, None, closed="left")],
         "n_cv": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
+        "neighbors": ["boolean", StrOptions({"auto"})],
         "dropout": [Interval(Real, 0, 1, closed="left"), StrOptions({"auto"})],
         "dropout_schedule": [StrOptions({"constant", *SHAPES})],
         "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
@@ -327,6 +329,12 @@ class _TabularBase(_TrainingPipeline, _Persistent, BaseEstimator):
 
     # ------------------------------------------------------------ the pipeline
     def _check_fit_options(self, incremental):
+        if self.neighbors is True and self._neighbor_kind is None:
+            raise ValueError(
+                "neighbors=True blends the mean of the neighbours' targets, "
+                "which only loss='squared_error' estimates, not loss="
+                f"{self.loss!r}. Set neighbors='auto' or False."
+            )
         if (
             self._explicit_members()
             and self.warm_start
@@ -450,6 +458,28 @@ class _TabularBase(_TrainingPipeline, _Persistent, BaseEstimator):
     def _validation_wanted(self):
         return self.select_best
 
+    def _blend_wanted(self, n_samples, incremental):
+        if incremental or self.neighbors is False or self._neighbor_kind is None:
+            return False
+        return self.neighbors is True or n_samples <= NEIGHBOR_ROWS
+
+    def _fit_blend(self, data, held_out):
+        """The neighbour blend (``neighbors``) chosen on the held-out rows,
+        every row of the fit a candidate; none without held-out rows."""
+        self._neighbor_columns = self._neighbor_blend = None
+        self.neighbor_weight_ = self.neighbor_temperature_ = None
+        if not held_out:
+            return
+        kind = self._neighbor_kind
+        # the metrics' own stream, beside the training's and the encoder's
+        seed = make_rng(self.random_state).integers(2**63)
+        rng = np.random.default_rng([seed, 1])
+        columns = DistanceColumns(self._encoder)
+        blend = fit_blend(columns, data.X, data.Y, held_out, kind, rng)
+        self._neighbor_columns, self._neighbor_blend = columns, blend
+        self.neighbor_weight_ = blend.weight
+        self.neighbor_temperature_ = blend.temperature if kind == "labels" else None
+
     def _check_given_validation(self):
         if not self.select_best:
             raise ValueError(
@@ -501,15 +531,23 @@ class _TabularBase(_TrainingPipeline, _Persistent, BaseEstimator):
         check_is_fitted(self)
         check_namespace(self, X, self._params, method)
         X = self._check_X(X, reset=False)
-        Z = self._encode(X)
-        if is_device_array(self._params):  # encoded on the host, then moved
+        Z = host = self._encode(X)
+        device = is_device_array(self._params)
+        if device:  # encoded on the host, then moved
             Z = backend_of(self._params).asarray(Z)
         backend, params = for_arrays(Z), self._params
         if params.ndim == 1:
-            return self._network_outputs(self._net, params, Z, backend)
-        # cross-fitted members: the mean of their outputs (probabilities, or
-        # predictions on the target's scale)
-        total = self._network_outputs(self._net, params[0, ...], Z, backend)
-        for k in range(1, params.shape[0]):
-            total = total + self._network_outputs(self._net, params[k, ...], Z, backend)
-        return total / params.shape[0]
+            out = self._network_outputs(self._net, params, Z, backend)
+        else:
+            # cross-fitted members: the mean of their outputs (probabilities,
+            # or predictions on the target's scale)
+            out = self._network_outputs(self._net, params[0, ...], Z, backend)
+            for k in range(1, params.shape[0]):
+                out = out + self._network_outputs(self._net, params[k, ...], Z, backend)
+            out = out / params.shape[0]
+        blend = self.__dict__.get("_neighbor_blend")
+        if blend is None:
+            return out
+        # the neighbours are averaged on the host
+        mixed = blend(to_host(out), self._neighbor_columns.transform(host))
+        return backend_of(self._params).asarray(mixed) if device else mixed

@@ -33,6 +33,8 @@ class _TabularClassifierTargets:
     """Labels: a softmax over the classes, trained on smoothed targets."""
 
     _loss = "log_loss"
+    # the neighbour blend's kind: the mass on each class
+    _neighbor_kind = "labels"
 
     def _check_y(self, y, n_samples):
         y = column_or_1d(y, warn=True)
@@ -153,6 +155,12 @@ class _TabularRegressorTargets:
     ones (``poisson``, ``gamma``), whose loss keeps its form under a positive
     scale; predictions are transformed back exactly.
     """
+
+    @property
+    def _neighbor_kind(self):
+        """The neighbour blend's kind: a mean of the scaled targets, which
+        the squared error estimates (None: no blend for the other losses)."""
+        return "values" if self.loss == "squared_error" else None
 
     @property
     def _loss(self):

@@ -254,3 +254,24 @@ def test_multi_output_log_link(loss):
     reg = _fit(TabularMLPRegressor(loss=loss, **SMALL), frame, 3 * Y)
     (pred,) = _run_frame(reg, frame)
     np.testing.assert_allclose(pred, reg.predict(frame), rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("weight", [None, 0.0, 0.5, 1.0])
+def test_neighbour_blend_in_the_graph(weight):
+    """The blend (``neighbors``) is part of the graph: the distance columns,
+    the softmax over the candidates, the tempered probabilities and the mix
+    (``weight`` set by hand, so every branch of the graph is exercised; None
+    keeps the fitted one)."""
+    frame, score = _table()
+    y = (score > np.median(score)).astype(int)
+    clf = _fit(TabularMLPClassifier(**SMALL), frame, y)
+    reg = _fit(TabularMLPRegressor(**SMALL), frame, score)
+    for model in (clf, reg):
+        assert model._neighbor_blend is not None
+        if weight is not None:
+            model._neighbor_blend.weight = weight
+    test = _with_unseen(frame)
+    _, proba = _run_frame(clf, test, zipmap=False)
+    np.testing.assert_allclose(proba, clf.predict_proba(test), atol=ATOL)
+    (pred,) = _run_frame(reg, test)
+    np.testing.assert_allclose(pred.ravel(), reg.predict(test), rtol=1e-4, atol=1e-4)

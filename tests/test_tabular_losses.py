@@ -282,7 +282,8 @@ def test_multi_output_poisson():
 @pytest.mark.parametrize("loss", sorted(LOSS_PARAMS))
 def test_the_best_epoch_is_chosen_on_the_loss(loss):
     X, y = _targets(loss, n=600, seed=3)
-    est = _reg(loss, max_iter=8, dtype="float64")
+    # the network's own predictions (squared_error's would blend neighbours)
+    est = _reg(loss, max_iter=8, dtype="float64", neighbors=False)
     _fit(est, X[:400], y[:400], X_val=X[400:], y_val=y[400:])
     # the kept epoch has the highest validation score ...
     assert est.best_epoch_ == int(np.argmax(est.validation_scores_)) + 1
@@ -373,3 +374,17 @@ def test_numpy_and_numba_paths_agree(loss):
             fits.append(_fit(_reg(loss, max_iter=3, dtype="float64"), X, y))
     np.testing.assert_array_equal(fits[0]._params, fits[1]._params)
     assert fits[0].loss_curve_ == fits[1].loss_curve_
+
+
+@pytest.mark.parametrize("loss", sorted(set(LOSS_PARAMS) - {"squared_error"}))
+def test_neighbors_blend_only_the_squared_error(loss):
+    """The neighbour average is a mean: 'auto' leaves the other losses'
+    predictions to the network, and True is an error, before any fitting."""
+    X, y = _targets(loss, n=300, seed=4)
+    est = _fit(_reg(loss), X, y)
+    assert est.neighbor_weight_ is None
+    forced = _reg(loss, neighbors=True)
+    with pytest.raises(ValueError, match="only loss='squared_error' estimates"):
+        forced.fit(X, y)
+    assert not hasattr(forced, "n_features_in_")
+    assert _fit(_reg("squared_error"), X, y).neighbor_weight_ is not None
