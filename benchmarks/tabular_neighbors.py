@@ -93,6 +93,12 @@ import benchlib  # noqa: E402
 import tabular  # noqa: E402
 import tabular_data  # noqa: E402
 
+benchlib.import_sknn()
+# the estimators' grids and temperature scaling, measured here as they run
+from sknn._core.neighbors import BLEND_WEIGHTS as GRID  # noqa: E402
+from sknn._core.neighbors import TEMPERATURES  # noqa: E402
+from sknn._core.neighbors import temper as _tempered  # noqa: E402
+
 VARIANTS = (
     "base",
     "knn",
@@ -115,8 +121,6 @@ N_QUERIES = 1000
 """Query rows of each metric's fit (``--queries``)."""
 TOP_LEVELS = 64
 CLIP = 5.0
-GRID = np.linspace(0.0, 1.0, 21)
-TEMPERATURES = np.exp(np.linspace(-1.5, 1.5, 31))
 
 
 def distance_columns(X_train, X_test):
@@ -214,13 +218,6 @@ class _TaskRows:
 
     def score(self, P, rows):
         return self.t.score(P, self.train[rows])
-
-
-def _tempered(P, t):
-    L = np.log(np.clip(P, 1e-12, None)) / t
-    L -= L.max(axis=1, keepdims=True)
-    E = np.exp(L)
-    return E / E.sum(axis=1, keepdims=True)
 
 
 def _neighbours(t, X, train, test, seed, leave_one_out=False):
