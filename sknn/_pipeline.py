@@ -71,11 +71,17 @@ __all__ = ["_TrainingPipeline", "validation_metric"]
 
 
 def _host_data(data, held_out):
-    """The rows and targets of ``data`` on the host (a blend's candidates),
+    """The rows, targets and weights of ``data`` on the host (a blend's
+    candidates),
     or None without held-out sets (no blend: nothing is copied)."""
     if not held_out:
         return None
-    return replace(data, X=to_host(data.X), Y=to_host(data.Y))
+    return replace(
+        data,
+        X=to_host(data.X),
+        Y=to_host(data.Y),
+        sample_weight=to_host(data.sample_weight),
+    )
 
 
 _PREDICT_CHUNK = 8192

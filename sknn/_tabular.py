@@ -137,15 +137,15 @@ None, default='from_dtype'
         chosen by the loss on held-out rows: each member's fold with
         ``n_cv > 1`` (its neighbours from a metric and candidates without
         that fold), else the validation split or ``X_val``.  Every row of
-        the fit is a candidate at prediction, so memory and prediction time
-        grow with the rows of the fit.  The neighbours recall units shared
-        by training and test rows (an employer, a household) that a smooth
-        network does not carve out (``docs/tabular.md``).  'auto': on up to
-        10,000 rows of the fit.  A fit without held-out rows
-        (``select_best=False``, a table too small to split, ``partial_fit``)
-        does not blend; the regressor blends only with
-        ``loss='squared_error'`` (the neighbours' average is a mean), and
-        True with another loss is an error.
+        the fit with a positive sample weight is a candidate at prediction,
+        so memory and prediction time grow with the rows of the fit.  The
+        neighbours recall units shared by training and test rows (an
+        employer, a household) that a smooth network does not carve out
+        (``docs/tabular.md``).  'auto': on up to 10,000 rows of the fit.  A
+        fit without held-out rows (``select_best=False``, a table too small
+        to split, ``partial_fit``) does not blend; the regressor blends only
+        with ``loss='squared_error'`` (the neighbours' average is a mean),
+        and True with another loss is an error.
     dropout : float or 'auto', default='auto'
         Dropout rate after each hidden layer.  'auto': 0.15 below 62,500
         rows of the fit, then none (on large tables dropout cost score and

@@ -329,7 +329,7 @@ class _TabularBase(_TrainingPipeline, _Persistent, BaseEstimator):
 
     # ------------------------------------------------------------ the pipeline
     def _check_fit_options(self, incremental):
-        if self.neighbors is True and self._neighbor_kind is None:
+        if self.neighbors != "auto" and self.neighbors and self._neighbor_kind is None:
             raise ValueError(
                 "neighbors=True blends the mean of the neighbours' targets, "
                 "which only loss='squared_error' estimates, not loss="
@@ -459,9 +459,11 @@ class _TabularBase(_TrainingPipeline, _Persistent, BaseEstimator):
         return self.select_best
 
     def _blend_wanted(self, n_samples, incremental):
-        if incremental or self.neighbors is False or self._neighbor_kind is None:
-            return False
-        return self.neighbors is True or n_samples <= NEIGHBOR_ROWS
+        if self.neighbors == "auto":  # (a NumPy bool is a bool here too)
+            wanted = n_samples <= NEIGHBOR_ROWS
+        else:
+            wanted = bool(self.neighbors)
+        return wanted and not incremental and self._neighbor_kind is not None
 
     def _fit_blend(self, data, held_out):
         """The neighbour blend (``neighbors``) chosen on the held-out rows,
@@ -472,10 +474,13 @@ class _TabularBase(_TrainingPipeline, _Persistent, BaseEstimator):
             return
         kind = self._neighbor_kind
         # the metrics' own stream, beside the training's and the encoder's
-        seed = make_rng(self.random_state).integers(2**63)
-        rng = np.random.default_rng([seed, 1])
+        # a child of the fit's own seed: a RandomState given as random_state
+        # is not drawn from again, and the training's stream is untouched
+        rng = np.random.default_rng(self._rng.bit_generator.seed_seq.spawn(1)[0])
         columns = DistanceColumns(self._encoder)
-        blend = fit_blend(columns, data.X, data.Y, held_out, kind, rng)
+        blend = fit_blend(
+            columns, data.X, data.Y, held_out, kind, rng, data.sample_weight
+        )
         self._neighbor_columns, self._neighbor_blend = columns, blend
         self.neighbor_weight_ = blend.weight
         self.neighbor_temperature_ = blend.temperature if kind == "labels" else None

@@ -84,7 +84,7 @@ def _hard_targets(Y, kind):
     return (Y >= Y.max(axis=1, keepdims=True)).astype(np.float64)
 
 
-def fit_blend(columns, Z, Y, held_out, kind, rng):
+def fit_blend(columns, Z, Y, held_out, kind, rng, sample_weight=None):
     """Fit the neighbour blend of a fit's rows.
 
     Parameters
@@ -104,17 +104,24 @@ def fit_blend(columns, Z, Y, held_out, kind, rng):
     kind : {'labels', 'values'}
     rng : numpy.random.Generator
         Draws each metric's query rows.
+    sample_weight : ndarray of shape (n_rows,) or None
+        The rows' weights: a row weighing zero is no candidate and no row of
+        any metric (as if it were not in the fit).
 
     Returns
     -------
     NeighborBlend
         Its metric the geometric mean of the held-out sets' metrics.
     """
-    columns.fit(Z)
+    keep = np.ones(Z.shape[0], dtype=bool)
+    if sample_weight is not None:
+        keep = np.asarray(sample_weight) > 0
+    columns.fit(Z[keep])
     A = columns.transform(Z)
     T = _hard_targets(Y, kind)
     log_scales, P, K, Yh, sw = [], [], [], [], []
     for fitted, Z_held, Y_held, sw_held, P_held in held_out:
+        fitted = fitted[keep[fitted]]
         scales = fit_metric(A[fitted], T[fitted], kind, rng)
         log_scales.append(np.log(np.maximum(scales, 1e-300)))
         K.append(
@@ -130,4 +137,4 @@ def fit_blend(columns, Z, Y, held_out, kind, rng):
         np.concatenate(P), np.concatenate(K), np.concatenate(Yh), kind, weights
     )
     scales = np.exp(np.mean(log_scales, axis=0))
-    return NeighborBlend(A, T, scales, temperature, weight, kind)
+    return NeighborBlend(A[keep], T[keep], scales, temperature, weight, kind)

@@ -241,3 +241,42 @@ def test_blend_leaves_the_input_alone():
     clf = TabularMLPClassifier(**FAST).fit(X, y)
     clf.predict_proba(X)
     pd.testing.assert_frame_equal(X, before)
+
+
+def test_numpy_bools_switch_the_blend():
+    X, y = _grouped_table(n=200)
+    off = TabularMLPClassifier(neighbors=np.False_, **FAST).fit(X, y)
+    assert off.neighbor_weight_ is None
+    assert (
+        TabularMLPClassifier(neighbors=np.True_, **FAST).fit(X, y).neighbor_weight_
+        is not None
+    )
+    with pytest.raises(ValueError, match="only loss='squared_error'"):
+        TabularMLPRegressor(loss="poisson", neighbors=np.True_, **FAST).fit(
+            X, np.abs(y) + 1.0
+        )
+
+
+def test_a_given_random_state_object_trains_as_without_the_blend():
+    """The blend's queries come from a child of the fit's own seed: a
+    RandomState is not drawn from again, so a second fit with the same
+    object trains the same networks with and without the blend."""
+    X, y = _grouped_table(n=200)
+    params = {}
+    for neighbors in (False, "auto"):
+        state = np.random.RandomState(0)
+        est = TabularMLPClassifier(neighbors=neighbors, max_iter=8, random_state=state)
+        est.fit(X, y)
+        params[neighbors] = est.fit(X, y)._params
+    np.testing.assert_array_equal(params["auto"], params[False])
+
+
+def test_rows_weighing_zero_are_no_neighbours():
+    X, y = _grouped_table(n=300)
+    sw = np.ones(300)
+    sw[:100] = 0.0
+    clf = TabularMLPClassifier(**FAST).fit(X, y, sample_weight=sw)
+    assert clf._neighbor_blend.candidates.shape[0] == 200
+    # the candidates are the other rows, as the fit encoded them
+    kept = clf._neighbor_columns.transform(clf._encode(X.iloc[100:]))
+    np.testing.assert_allclose(clf._neighbor_blend.candidates, kept)

@@ -120,9 +120,11 @@ def metric_loss(log_weights, Xq, Yq, Xc, Yc, exclude, kind, block=256):
         if kind == "labels":
             mass = (avg * Yb).sum(axis=1) + _TINY
             total -= np.log(mass).sum()  # the rows' losses, summed
-            # dloss/dD_ij = P_ij (Yb_i . Yc_j / mass_i - 1) / n
+            # dloss/dD_ij = P_ij (Yb_i . Yc_j - m_i) / (mass_i n), m_i the
+            # mass without _TINY: the rows sum to zero even where a query
+            # has no same-class candidate near (m_i about 0, a flat loss)
             coef = Yb / (mass * s * n)[:, None]
-            offset = 1.0 / (s * n)
+            offset = (mass - _TINY) / (mass * s * n)
         else:
             resid = avg - Yb
             total += (resid * resid).sum()
