@@ -473,9 +473,9 @@ class _TabularBase(_TrainingPipeline, _Persistent, BaseEstimator):
         if not held_out:
             return
         kind = self._neighbor_kind
-        # the metrics' own stream, beside the training's and the encoder's
-        # a child of the fit's own seed: a RandomState given as random_state
-        # is not drawn from again, and the training's stream is untouched
+        # the metrics' own stream, a child of the fit's own seed: a
+        # RandomState given as random_state is not drawn from again, and the
+        # training's stream is untouched
         rng = np.random.default_rng(self._rng.bit_generator.seed_seq.spawn(1)[0])
         columns = DistanceColumns(self._encoder)
         blend = fit_blend(

@@ -55,14 +55,14 @@ class DistanceColumns:
             values, counts = np.unique(Z[:, j], return_counts=True)
             order = np.argsort(-counts, kind="stable")[:_TOP_CODES]
             self.codes_.append(values[np.sort(order)])
-        self.scale_ = np.ones(self.n_columns)
         sd = self._raw(Z).std(axis=0)
         self.scale_ = np.where(sd > 0, sd, 1.0)
         return self
 
     @property
     def n_columns(self):
-        return self.dense_.size + sum(c.size for c in getattr(self, "codes_", []))
+        """Distance columns of a fitted instance."""
+        return self.dense_.size + sum(c.size for c in self.codes_)
 
     def _raw(self, Z):
         parts = [np.asarray(Z[:, self.dense_], dtype=np.float64)]
